@@ -1,0 +1,3 @@
+from nanochat_explain.cli import main
+
+main()

@@ -1,0 +1,589 @@
+"""Claim kinds: each a small checker in a registry, with the keys it accepts.
+
+A checker takes a claim and the facts of its file and returns an :class:`Outcome`.
+It never raises for a claim that does not hold: a false claim is a ``fail``;
+a claim that cannot be evaluated (its scope is gone, a value is not a literal)
+is an ``error``.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from nanochat_explain.facts import Assign, Call, Class, FileFacts, Function, canonical
+from nanochat_explain.model import ClaimSpec, Status
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Status
+    line: int | None
+    detail: str
+    value: Any = None
+
+
+class _Unevaluable(Exception):
+    """The claim cannot be evaluated; becomes an ``error`` outcome."""
+
+    def __init__(self, detail: str, line: int | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.line = line
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    doc: str
+    keys: dict[str, tuple[type, ...]]  # kind-specific key -> accepted YAML types
+    required: tuple[str, ...]
+    one_of: tuple[str, ...]  # exactly one of these keys must be given (when not empty)
+    symbol: str  # "required", "optional" or "none"
+    check: Callable[[ClaimSpec, FileFacts], Outcome]
+    supplies_value: bool = False  # whether ``as:`` may name a placeholder
+
+
+KINDS: dict[str, Kind] = {}
+
+_SCALAR = (str, int, float, bool, type(None))
+_ANY = (str, int, float, bool, type(None), list, dict)
+
+
+def _kind(
+    name: str,
+    doc: str,
+    *,
+    keys: dict[str, tuple[type, ...]],
+    required: tuple[str, ...] = (),
+    one_of: tuple[str, ...] = (),
+    symbol: str = "required",
+    supplies_value: bool = False,
+) -> Callable[[Callable[[ClaimSpec, FileFacts], Outcome]], Callable[[ClaimSpec, FileFacts], Outcome]]:
+    def register(
+        fn: Callable[[ClaimSpec, FileFacts], Outcome],
+    ) -> Callable[[ClaimSpec, FileFacts], Outcome]:
+        KINDS[name] = Kind(name, doc, keys, required, one_of, symbol, fn, supplies_value)
+        return fn
+
+    return register
+
+
+def evaluate(claim: ClaimSpec, facts: FileFacts) -> Outcome:
+    try:
+        return KINDS[claim.kind].check(claim, facts)
+    except _Unevaluable as exc:
+        return Outcome(Status.ERROR, exc.line, exc.detail)
+
+
+# -- helpers -------------------------------------------------------------------
+
+
+def _nearest(name: str, names: list[str]) -> str:
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    return f" (nearest: {', '.join(close)})" if close else ""
+
+
+def _scope(claim: ClaimSpec, facts: FileFacts) -> Class | Function:
+    assert claim.symbol is not None
+    sym = facts.symbol(claim.symbol)
+    if sym is None:
+        raise _Unevaluable(
+            f"{claim.symbol} not found in {facts.path}{_nearest(claim.symbol, facts.symbol_names())}"
+        )
+    return sym
+
+
+def _function(claim: ClaimSpec, facts: FileFacts) -> Function:
+    sym = _scope(claim, facts)
+    if not isinstance(sym, Function):
+        raise _Unevaluable(f"{claim.symbol} is a class, expected a function", sym.line)
+    return sym
+
+
+def _calls_in(sym: Class | Function, facts: FileFacts) -> list[Call]:
+    if isinstance(sym, Function):
+        return list(sym.calls)
+    calls = list(sym.calls)
+    for member in facts.members(sym.qualname):
+        calls.extend(member.calls)
+    return calls
+
+
+def _assigns_in(sym: Class | Function | None, facts: FileFacts) -> list[Assign]:
+    if sym is None:
+        out = list(facts.assigns)
+        for f in facts.functions:
+            out.extend(f.assigns)
+        for c in facts.classes:
+            out.extend(c.fields)
+        return out
+    if isinstance(sym, Function):
+        return list(sym.assigns)
+    out = list(sym.fields)
+    for member in facts.members(sym.qualname):
+        out.extend(member.assigns)
+    return out
+
+
+def _canon(value: Any) -> str:
+    """A template's expected expression (YAML may have made it a number) as canonical text."""
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    return canonical(str(value))
+
+
+def _args_match(expected: list[Any] | None, found: tuple[str, ...]) -> bool:
+    """Positional arguments are compared whole: all of them, in order."""
+    if expected is None:
+        return True
+    return list(found) == [_canon(a) for a in expected]
+
+
+def _kwargs_match(expected: dict[str, Any] | None, found: dict[str, str]) -> bool:
+    """Keywords too are compared whole: a keyword the claim does not list is a change."""
+    if expected is None:
+        return True
+    return found == {k: _canon(v) for k, v in expected.items()}
+
+
+def _expected_call_text(callee: str, args: list[Any] | None, kwargs: dict[str, Any] | None) -> str:
+    parts = [_canon(a) for a in args or []]
+    parts += [f"{k}={_canon(v)}" for k, v in (kwargs or {}).items()]
+    if args is None:
+        parts.insert(0, "...")
+    return f"{callee}({', '.join(parts)})"
+
+
+def literal_value(source: str) -> Any:
+    """The Python value of a literal expression; raises ValueError for anything else."""
+    return ast.literal_eval(source)
+
+
+def _numbers(source: str) -> list[int | float]:
+    tree = ast.parse(source, mode="eval")
+    nums: list[tuple[int, int, int | float]] = []
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, int | float)
+            and not isinstance(node.value, bool)
+        ):
+            nums.append((node.lineno, node.col_offset, node.value))
+    return [n for _, _, n in sorted(nums)]
+
+
+def _same(expected: Any, found: Any) -> bool:
+    if isinstance(expected, list) and isinstance(found, tuple | list):
+        return list(found) == expected
+    if isinstance(expected, bool) or isinstance(found, bool):
+        return expected is found
+    return bool(expected == found) and type(expected) in (type(found), int, float)
+
+
+def show(value: Any) -> str:
+    """A found or expected value as the output writes it."""
+    return repr(value)
+
+
+# -- selectors shared by literal and count -------------------------------------
+
+_SELECTOR_KEYS: dict[str, tuple[type, ...]] = {
+    "param": (str,),
+    "field": (str,),
+    "constant": (str,),
+    "assign": (str,),
+    "call": (str,),
+    "arg": (int,),
+    "kwarg": (str,),
+    "nth": (int,),
+    "first_arg": _SCALAR,
+}
+
+
+def _pick(items: list[Any], nth: int | None, what: str, lines: list[int]) -> Any:
+    if not items:
+        raise _Unevaluable(f"no {what}")
+    if nth is None:
+        if len(items) > 1:
+            where = ", ".join(str(n) for n in lines)
+            raise _Unevaluable(f"{len(items)} {what} (lines {where}); say which with nth")
+        return items[0]
+    try:
+        return items[nth]
+    except IndexError:
+        raise _Unevaluable(f"no {what} number {nth}; there are {len(items)}") from None
+
+
+def _select(claim: ClaimSpec, facts: FileFacts) -> tuple[str, int, str]:
+    """The expression a literal or count claim reads: (source text, line, what it is)."""
+    nth = claim.get("nth")
+    if claim.get("constant") is not None:
+        name = _canon(claim.get("constant"))
+        found = [a for a in facts.assigns if a.target == name and a.op == "="]
+        a = _pick(found, nth, f"module-level assignment to {name}", [x.line for x in found])
+        return a.value, a.line, f"{name}"
+    if claim.symbol is None:
+        if claim.get("param") is not None or claim.get("field") is not None:
+            raise _Unevaluable("param and field need a symbol")
+        sym = None
+    else:
+        sym = _scope(claim, facts)
+    where = sym.qualname if sym else facts.path
+    if claim.get("param") is not None:
+        fn = _function(claim, facts)
+        name = claim.get("param")
+        for p in fn.params:
+            if p.name == name:
+                if p.default is None:
+                    raise _Unevaluable(f"parameter {name} of {fn.qualname} has no default", p.line)
+                return p.default, p.line, f"default of {fn.qualname}({name}=...)"
+        names = [p.name for p in fn.params]
+        raise _Unevaluable(f"{fn.qualname} has no parameter {name}{_nearest(name, names)}", fn.line)
+    if claim.get("field") is not None:
+        if not isinstance(sym, Class):
+            raise _Unevaluable(f"{claim.symbol} is not a class", sym.line if sym else None)
+        name = _canon(claim.get("field"))
+        found = [a for a in sym.fields if a.target == name and a.op == "="]
+        a = _pick(found, nth, f"field {name} with a value in {sym.qualname}",
+                  [x.line for x in found])
+        return a.value, a.line, f"{sym.qualname}.{name}"
+    if claim.get("assign") is not None:
+        target = _canon(claim.get("assign"))
+        scope_assigns = _assigns_in(sym, facts) if sym else list(facts.assigns)
+        found = [a for a in scope_assigns if a.target == target]
+        a = _pick(found, nth, f"assignment to {target} in {where}", [x.line for x in found])
+        return a.value, a.line, f"{target} in {where}"
+    callee = _canon(claim.get("call"))
+    scope_calls = _calls_in(sym, facts) if sym else list(facts.calls)
+    calls = [c for c in scope_calls if c.callee == callee]
+    label = f"call to {callee}"
+    if claim.get("first_arg") is not None:
+        first = _canon(claim.get("first_arg"))
+        calls = [c for c in calls if c.args[:1] == (first,)]
+        label = f"call {callee}({first}, ...)"
+    c = _pick(calls, nth, f"{label} in {where}", [x.line for x in calls])
+    if claim.get("kwarg") is not None:
+        kw = claim.get("kwarg")
+        value = c.kwarg(kw)
+        if value is None:
+            raise _Unevaluable(f"call {c.text} has no keyword {kw}", c.line)
+        return value, c.line, f"{callee}({kw}=...)"
+    index = claim.get("arg")
+    if index is None:
+        raise _Unevaluable("a call selector needs arg or kwarg")
+    if index >= len(c.args):
+        raise _Unevaluable(f"call {c.text} has no argument {index}", c.line)
+    return c.args[index], c.line, f"argument {index} of {callee}"
+
+
+# -- the kinds ------------------------------------------------------------------
+
+
+@_kind(
+    "symbol",
+    "A class or function exists (optionally with given bases or decorators).",
+    keys={"type": (str,), "bases": (list,), "decorators": (list,)},
+)
+def _check_symbol(claim: ClaimSpec, facts: FileFacts) -> Outcome:
+    assert claim.symbol is not None
+    sym = facts.symbol(claim.symbol)
+    want_type = claim.get("type")
+    label = f"{want_type or 'symbol'} {claim.symbol}"
+    if sym is None:
+        near = _nearest(claim.symbol, facts.symbol_names())
+        return Outcome(Status.FAIL, None, f"expected {label}; not found in {facts.path}{near}")
+    if want_type is not None and sym.kind != want_type:
+        return Outcome(Status.FAIL, sym.line, f"expected {label}; found a {sym.kind}")
+    bases = claim.get("bases")
+    if bases is not None and isinstance(sym, Class):
+        want = [_canon(b) for b in bases]
+        if list(sym.bases) != want:
+            return Outcome(Status.FAIL, sym.line, f"expected {claim.symbol}({', '.join(want)}); "
+                           f"found {claim.symbol}({', '.join(sym.bases)})")
+    decorators = claim.get("decorators")
+    if decorators is not None:
+        want = [_canon(d) for d in decorators]
+        missing = [d for d in want if d not in sym.decorators]
+        if missing:
+            have = ", ".join("@" + d for d in sym.decorators) or "none"
+            return Outcome(Status.FAIL, sym.line,
+                           f"expected @{missing[0]} on {claim.symbol}; decorators: {have}")
+    return Outcome(Status.PASS, sym.line, f"{sym.kind} {claim.symbol} defined")
+
+
+@_kind(
+    "signature",
+    "A function's parameters, in order, and their defaults.",
+    keys={"params": (list,), "defaults": (dict,)},
+    one_of=(),
+)
+def _check_signature(claim: ClaimSpec, facts: FileFacts) -> Outcome:
+    fn = _function(claim, facts)
+    names = [p.star + p.name for p in fn.params]
+    want = claim.get("params")
+    if want is not None and names != [str(n) for n in want]:
+        return Outcome(Status.FAIL, fn.line,
+                       f"expected {fn.qualname}({', '.join(map(str, want))}); "
+                       f"found {fn.qualname}({', '.join(names)})")
+    by_name = {p.name: p for p in fn.params}
+    for name, value in (claim.get("defaults") or {}).items():
+        p = by_name.get(name)
+        if p is None:
+            return Outcome(Status.FAIL, fn.line, f"expected parameter {name}; "
+                           f"found {fn.qualname}({', '.join(names)})")
+        if p.default is None:
+            return Outcome(Status.FAIL, p.line, f"expected {name}={show(value)}; found no default")
+        try:
+            found: Any = literal_value(p.default)
+            same = _same(value, found)
+        except ValueError:
+            found, same = p.default, p.default == _canon(value)
+        if not same:
+            return Outcome(Status.FAIL, p.line, f"expected {name}={show(value)}; "
+                           f"found {name}={p.default}")
+    return Outcome(Status.PASS, fn.line, f"{fn.qualname}({', '.join(names)})")
+
+
+@_kind(
+    "assign",
+    "An assignment to a target inside a function or class body: its callee and "
+    "arguments, or its whole value.",
+    keys={"target": (str,), "callee": (str,), "args": (list,), "kwargs": (dict,),
+          "value": _SCALAR},
+    required=("target",),
+)
+def _check_assign(claim: ClaimSpec, facts: FileFacts) -> Outcome:
+    sym = _scope(claim, facts)
+    target = _canon(claim.get("target"))
+    found = [a for a in _assigns_in(sym, facts) if a.target == target]
+    if not found:
+        return Outcome(Status.FAIL, sym.line, f"no assignment to {target} in {sym.qualname}")
+    callee, args, kwargs = claim.get("callee"), claim.get("args"), claim.get("kwargs")
+    value = claim.get("value")
+    for a in found:
+        if value is not None and a.value != _canon(value):
+            continue
+        if callee is not None or args is not None or kwargs is not None:
+            call = _call_of(a.value)
+            if call is None:
+                continue
+            c_callee, c_args, c_kwargs = call
+            if callee is not None and c_callee != _canon(callee):
+                continue
+            if not (_args_match(args, c_args) and _kwargs_match(kwargs, c_kwargs)):
+                continue
+        return Outcome(Status.PASS, a.line, a.text)
+    if value is not None:
+        expected = f"{target} = {_canon(value)}"
+    else:
+        expected = f"{target} = {_expected_call_text(callee or '...', args, kwargs)}"
+    have = "; ".join(f"{a.text} (line {a.line})" for a in found)
+    return Outcome(Status.FAIL, found[0].line, f"expected {expected}; found {have}")
+
+
+def _call_of(value: str) -> tuple[str, tuple[str, ...], dict[str, str]] | None:
+    """Callee, positional and keyword arguments when ``value`` is a call.
+
+    ``Linear(...) if cond else None`` counts as a call to Linear: the conditional
+    construction nanochat uses for optional layers.
+    """
+    try:
+        node = ast.parse(value, mode="eval").body
+    except SyntaxError:
+        return None
+    if isinstance(node, ast.IfExp):
+        node = node.body
+    if not isinstance(node, ast.Call):
+        return None
+    args = tuple(ast.unparse(a) for a in node.args)
+    kwargs = {k.arg: ast.unparse(k.value) for k in node.keywords if k.arg is not None}
+    return ast.unparse(node.func), args, kwargs
+
+
+@_kind(
+    "call",
+    "A call inside a function, optionally with given first arguments and keywords.",
+    keys={"callee": (str,), "args": (list,), "kwargs": (dict,)},
+    required=("callee",),
+)
+def _check_call(claim: ClaimSpec, facts: FileFacts) -> Outcome:
+    sym = _scope(claim, facts)
+    callee = _canon(claim.get("callee"))
+    calls = _calls_in(sym, facts)
+    same = [c for c in calls if c.callee == callee]
+    args, kwargs = claim.get("args"), claim.get("kwargs")
+    for c in same:
+        if _args_match(args, c.args) and _kwargs_match(kwargs, dict(c.kwargs)):
+            return Outcome(Status.PASS, c.line, c.text)
+    expected = _expected_call_text(callee, args, kwargs)
+    if same:
+        have = "; ".join(f"{c.text} (line {c.line})" for c in same)
+        return Outcome(Status.FAIL, same[0].line, f"expected {expected}; found {have}")
+    names = sorted({c.callee for c in calls})
+    return Outcome(Status.FAIL, sym.line, f"expected a call {expected} in {sym.qualname}; "
+                   f"calls there: {', '.join(names) or 'none'}")
+
+
+@_kind(
+    "returns",
+    "A function returns the given expression (one of its return statements does).",
+    keys={"value": _SCALAR},
+    required=("value",),
+)
+def _check_returns(claim: ClaimSpec, facts: FileFacts) -> Outcome:
+    fn = _function(claim, facts)
+    want = _canon(claim.get("value"))
+    for value, line in fn.returns:
+        if value == want:
+            return Outcome(Status.PASS, line, f"{fn.qualname} returns {value}")
+    have = "; ".join(f"{v} (line {n})" for v, n in fn.returns) or "no return statement"
+    return Outcome(Status.FAIL, fn.returns[0][1] if fn.returns else fn.line,
+                   f"expected {fn.qualname} to return {want}; found {have}")
+
+
+@_kind(
+    "order",
+    "Within a function, the first call to one callee is evaluated before the first "
+    "call to another.",
+    keys={"first": (str,), "then": (str,)},
+    required=("first", "then"),
+)
+def _check_order(claim: ClaimSpec, facts: FileFacts) -> Outcome:
+    fn = _function(claim, facts)
+    first, then = _canon(claim.get("first")), _canon(claim.get("then"))
+    by_order = sorted(fn.calls, key=lambda c: c.order)
+    a = next((c for c in by_order if c.callee == first), None)
+    b = next((c for c in by_order if c.callee == then), None)
+    if a is None or b is None:
+        missing = first if a is None else then
+        return Outcome(Status.FAIL, fn.line, f"expected {first} before {then} in "
+                       f"{fn.qualname}; no call to {missing}")
+    if a.order < b.order:
+        return Outcome(Status.PASS, b.line,
+                       f"{first} (line {a.line}) runs before {then} (line {b.line})")
+    return Outcome(Status.FAIL, a.line, f"expected {first} before {then}; found {then} "
+                   f"(line {b.line}) runs before {first} (line {a.line})")
+
+
+@_kind(
+    "literal",
+    "The literal value of a parameter default, class field, module constant, "
+    "assignment or call argument; ``index`` picks the n-th number inside an expression.",
+    keys={**_SELECTOR_KEYS, "index": (int,), "expect": _ANY},
+    required=("expect",),
+    one_of=("param", "field", "constant", "assign", "call"),
+    symbol="optional",
+    supplies_value=True,
+)
+def _check_literal(claim: ClaimSpec, facts: FileFacts) -> Outcome:
+    source, line, what = _select(claim, facts)
+    index = claim.get("index")
+    if index is not None:
+        nums = _numbers(source)
+        if index >= len(nums) or index < -len(nums):
+            raise _Unevaluable(f"{what} is {source}: no number {index} in it", line)
+        found: Any = nums[index]
+        shown = f"{found} in {source}"
+    else:
+        try:
+            found = literal_value(source)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            raise _Unevaluable(f"{what} is {source}, not a literal", line) from None
+        shown = show(found)
+    expect = claim.get("expect")
+    if _same(expect, found):
+        return Outcome(Status.PASS, line, f"{what} = {shown}", found)
+    return Outcome(Status.FAIL, line, f"expected {what} = {show(expect)}; found {shown}", found)
+
+
+@_kind(
+    "absent",
+    "Nothing in a scope (a function, a class with its methods, or the whole file) "
+    "assigns or calls what the regular expressions describe.",
+    keys={"assign": (dict,), "call": (dict,)},
+    one_of=("assign", "call"),
+    symbol="optional",
+)
+def _check_absent(claim: ClaimSpec, facts: FileFacts) -> Outcome:
+    sym = _scope(claim, facts) if claim.symbol else None
+    where = sym.qualname if sym else facts.path
+    scope_line = sym.line if sym else 1
+    if claim.get("assign") is not None:
+        spec = claim.get("assign")
+        t_re, v_re = _regex(spec, "target"), _regex(spec, "value")
+        for a in _assigns_in(sym, facts):
+            if t_re.search(a.target) and v_re.search(a.value):
+                return Outcome(Status.FAIL, a.line, f"expected no assignment like "
+                               f"{_describe(spec)} in {where}; found {a.text}")
+        return Outcome(Status.PASS, scope_line, f"no assignment like {_describe(spec)} in {where}")
+    spec = claim.get("call")
+    c_re = _regex(spec, "callee")
+    calls = _calls_in(sym, facts) if sym else _all_calls(facts)
+    for c in calls:
+        if c_re.search(c.callee):
+            return Outcome(Status.FAIL, c.line, f"expected no call like {_describe(spec)} in "
+                           f"{where}; found {c.text}")
+    return Outcome(Status.PASS, scope_line, f"no call like {_describe(spec)} in {where}")
+
+
+def _all_calls(facts: FileFacts) -> list[Call]:
+    calls = list(facts.calls)
+    for f in facts.functions:
+        calls.extend(f.calls)
+    for c in facts.classes:
+        calls.extend(c.calls)
+    return calls
+
+
+def _regex(spec: dict[str, Any], key: str) -> re.Pattern[str]:
+    pattern = spec.get(key, "")
+    try:
+        return re.compile(str(pattern))
+    except re.error as exc:
+        raise _Unevaluable(f"bad regular expression for {key}: {exc}") from None
+
+
+def _describe(spec: dict[str, Any]) -> str:
+    return " ".join(f"{k}~/{v}/" for k, v in spec.items())
+
+
+@_kind(
+    "count",
+    "How many calls to a callee a scope makes, or how many items a literal list, "
+    "tuple, dict or set holds.",
+    keys={**_SELECTOR_KEYS, "callee": (str,), "expect": (int,)},
+    required=("expect",),
+    one_of=("callee", "param", "field", "constant", "assign", "call"),
+    symbol="optional",
+    supplies_value=True,
+)
+def _check_count(claim: ClaimSpec, facts: FileFacts) -> Outcome:
+    expect = claim.get("expect")
+    if claim.get("callee") is not None:
+        sym = _scope(claim, facts)
+        callee = _canon(claim.get("callee"))
+        calls = [c for c in _calls_in(sym, facts) if c.callee == callee]
+        n = len(calls)
+        line = calls[0].line if calls else sym.line
+        what = f"calls to {callee} in {sym.qualname}"
+    else:
+        source, line, what = _select(claim, facts)
+        try:
+            node = ast.parse(source, mode="eval").body
+        except SyntaxError:
+            raise _Unevaluable(f"{what} is {source}, not a collection", line) from None
+        if isinstance(node, ast.List | ast.Tuple | ast.Set):
+            n = len(node.elts)
+        elif isinstance(node, ast.Dict):
+            n = len(node.keys)
+        else:
+            raise _Unevaluable(f"{what} is {source}, not a literal collection", line)
+        what = f"items in {what}"
+    if n == expect:
+        return Outcome(Status.PASS, line, f"{n} {what}", n)
+    return Outcome(Status.FAIL, line, f"expected {expect} {what}; found {n}", n)

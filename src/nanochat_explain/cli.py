@@ -1,0 +1,185 @@
+"""The command line: flags in, one call into the core, text out, an exit code back.
+
+Exit codes (also in ``--help`` and the README):
+
+  0   success: explain rendered; check found every claim holding
+  1   check (or explain --strict) found a claim that fails or cannot be checked
+  2   usage error: unknown module or option, or an invalid template
+  3   nanochat source missing or unreadable
+  70  internal error (a bug: please report it)
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from nanochat_explain import __version__
+from nanochat_explain.errors import ExplainError, SourceError, TemplateError, UsageError
+
+OK, FAILED, USAGE, SOURCE, INTERNAL = 0, 1, 2, 3, 70
+
+EXIT_CODES = f"""\b
+Exit codes:
+  {OK}   success (explain rendered; check: every claim holds)
+  {FAILED}   check, or explain --strict, found a failing or erroring claim
+  {USAGE}   usage error: unknown module or option, invalid template
+  {SOURCE}   nanochat source missing or unreadable
+  {INTERNAL}  internal error (please report it)
+"""
+
+_ERROR_CODES: list[tuple[type[ExplainError], int]] = [
+    (UsageError, USAGE),
+    (TemplateError, USAGE),
+    (SourceError, SOURCE),
+]
+
+FORMAT_NAMES = ("terminal", "plain", "markdown", "json")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def exit_code(error: ExplainError) -> int:
+    for cls, code in _ERROR_CODES:
+        if isinstance(error, cls):
+            return code
+    return USAGE
+
+
+class _DefaultGroup(click.Group):
+    """``nanochat-explain MODULE`` means ``nanochat-explain explain MODULE``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h",
+                                                                      "--version"):
+            args = ["explain", *args]
+        return super().parse_args(ctx, args)
+
+
+def _source_options(fn: F) -> F:
+    fn = click.option("--templates", "templates_dir", metavar="DIR",
+                      help="Use the templates in DIR instead of the packaged ones.")(fn)
+    fn = click.option("--repo", metavar="PATH",
+                      help="nanochat checkout (default: $NANOCHAT_DIR, else the checkout "
+                           "enclosing the current directory).")(fn)
+    return fn
+
+
+def _format_option(fn: F) -> F:
+    return click.option(
+        "--format", "fmt", type=click.Choice(FORMAT_NAMES), default=None,
+        help="Output format (default: terminal on a TTY, plain when piped).")(fn)
+
+
+def _emit(fmt: str | None, what: str, value: Any) -> None:
+    from nanochat_explain.render import Options, render
+
+    stream = click.get_text_stream("stdout")
+    is_tty = stream.isatty()
+    fmt = fmt or ("terminal" if is_tty else "plain")
+    color = "NO_COLOR" not in os.environ and (is_tty or fmt == "terminal")
+    width = shutil.get_terminal_size((100, 24)).columns if is_tty else 100
+    click.echo(render(fmt, what, value, Options(width=width, color=color)), nl=False)
+
+
+def _warn(errors: tuple[ExplainError, ...]) -> None:
+    for error in errors:
+        click.echo(f"nanochat-explain: {error}", err=True)
+
+
+@click.group(cls=_DefaultGroup, epilog=EXIT_CODES,
+             context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="nanochat-explain")
+def cli() -> None:
+    """Explain nanochat's architecture, module by module, with every statement
+    checked against the code.
+
+    \b
+      nanochat-explain mlp                      # same as: nanochat-explain explain mlp
+      nanochat-explain attention --format markdown > attention.md
+      nanochat-explain check                    # exit 1 when a claim no longer holds
+      nanochat-explain list
+    """
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("module")
+@_source_options
+@_format_option
+@click.option("--strict", is_flag=True, help="Exit 1 when any claim fails or errors.")
+def explain(module: str, repo: str | None, templates_dir: str | None, fmt: str | None,
+            strict: bool) -> int:
+    """Explain MODULE (see `list`), checked against the code."""
+    from nanochat_explain import app
+
+    run = app.explain(module, repo, templates_dir)
+    _warn(run.unreadable)
+    _emit(fmt, "explanation", run.explanation)
+    if run.unreadable:
+        return SOURCE
+    if strict and run.explanation.status.value != "pass":
+        return FAILED
+    return OK
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("modules", nargs=-1)
+@_source_options
+@_format_option
+def check(modules: tuple[str, ...], repo: str | None, templates_dir: str | None,
+          fmt: str | None) -> int:
+    """Check the claims of MODULES (default: all) against the code; for CI."""
+    from nanochat_explain import app
+
+    run = app.check(modules, repo, templates_dir)
+    _warn(run.unreadable)
+    _emit(fmt, "check", run.report)
+    return OK if run.report.ok else FAILED
+
+
+@cli.command("list", epilog=EXIT_CODES)
+@click.option("--templates", "templates_dir", metavar="DIR",
+              help="Use the templates in DIR instead of the packaged ones.")
+@_format_option
+def list_(templates_dir: str | None, fmt: str | None) -> int:
+    """List every module with its summary and source files."""
+    from nanochat_explain import app
+
+    _emit(fmt, "listing", app.catalog(templates_dir))
+    return OK
+
+
+def run(args: list[str] | None = None, *, debug: bool = False) -> int:
+    """Run the CLI and return its exit code; the one place errors become codes."""
+    try:
+        result = cli.main(args=args, prog_name="nanochat-explain", standalone_mode=False)
+    except ExplainError as error:
+        click.echo(f"nanochat-explain: {error}", err=True)
+        return exit_code(error)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return USAGE
+    except click.Abort:
+        click.echo("nanochat-explain: aborted", err=True)
+        return FAILED
+    except Exception as exc:  # the last line of defence: a bug, not the user's fault
+        if debug:
+            raise
+        click.echo(f"nanochat-explain: internal error: {type(exc).__name__}: {exc}; "
+                   "please report", err=True)
+        return INTERNAL
+    return int(result) if isinstance(result, int) else OK
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    debug = "--debug" in args
+    if debug:
+        args = [a for a in args if a != "--debug"]
+    sys.exit(run(args, debug=debug))

@@ -1,0 +1,146 @@
+"""The pipeline: read the files a template needs, extract facts, check claims, fill text.
+
+Pure: returns values, never prints. A claim whose file cannot be read or parsed
+becomes an ``error`` result; the rest of the explanation still renders.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from nanochat_explain.errors import ExplainError, SourceError
+from nanochat_explain.facts import FileFacts
+from nanochat_explain.locate import Source
+from nanochat_explain.model import (
+    CheckReport,
+    Checked,
+    ClaimSpec,
+    Explanation,
+    Result,
+    SourceInfo,
+    Status,
+    Template,
+)
+from nanochat_explain.templates import PLACEHOLDER
+
+
+def parse_file(source: Source, relpath: str) -> FileFacts:
+    """Facts of one file; :class:`SourceError` naming file and line when it does not parse."""
+    text = source.read_text(relpath)
+    from nanochat_explain.extract import extract  # libcst is imported only when parsing
+
+    import libcst
+
+    try:
+        return extract(text, relpath)
+    except libcst.ParserSyntaxError as exc:
+        message = exc.message.splitlines()[0] if exc.message else "syntax error"
+        raise SourceError(f"syntax error: {message}", file=relpath,
+                          line=exc.raw_line) from None
+    except RecursionError:
+        raise SourceError("too deeply nested to parse", file=relpath) from None
+
+
+@dataclass
+class Session:
+    """One run over one checkout: each file is read and parsed at most once."""
+
+    source: Source
+    _facts: dict[str, FileFacts | ExplainError] = field(default_factory=dict)
+
+    def facts(self, relpath: str) -> FileFacts | ExplainError:
+        if relpath not in self._facts:
+            try:
+                self._facts[relpath] = parse_file(self.source, relpath)
+            except ExplainError as exc:
+                self._facts[relpath] = exc
+        return self._facts[relpath]
+
+    @property
+    def info(self) -> SourceInfo:
+        return SourceInfo(self.source.display, self.source.commit)
+
+    def problems(self) -> list[ExplainError]:
+        """The files that could not be read or parsed, in the order they were asked for."""
+        return [f for f in self._facts.values() if isinstance(f, ExplainError)]
+
+    def check_claim(self, claim: ClaimSpec) -> Result:
+        from nanochat_explain.claims import evaluate
+
+        facts = self.facts(claim.file)
+        if isinstance(facts, ExplainError):
+            return Result(claim.id, claim.kind, Status.ERROR, claim.file, facts.line,
+                          f"cannot check: {facts.message}")
+        outcome = evaluate(claim, facts)
+        return Result(claim.id, claim.kind, outcome.status, claim.file, outcome.line,
+                      outcome.detail, outcome.value)
+
+    def check(self, template: Template) -> tuple[Result, ...]:
+        return tuple(self.check_claim(c) for c in template.claims)
+
+    def explain(self, template: Template) -> Explanation:
+        results = self.check(template)
+        by_id = {r.id: r for r in results}
+        values = {c.placeholder: by_id[c.id].value for c in template.claims
+                  if c.placeholder and by_id[c.id].value is not None}
+
+        def checked(ids: Iterable[str]) -> Checked:
+            return Checked(tuple(by_id[i] for i in ids))
+
+        return Explanation(
+            template=template,
+            source=self.info,
+            summary=fill(template.summary, values),
+            diagram=fill_diagram(template.diagram, values),
+            diagram_check=checked(template.diagram_claims),
+            breakdown=tuple((item, fill(item.what, values), fill(item.why, values),
+                             checked(item.claims)) for item in template.breakdown),
+            comparisons=tuple((row, fill(row.nanochat, values), checked(row.claims))
+                              for row in template.comparisons),
+            results=results,
+            values=values,
+        )
+
+    def check_all(self, templates: Iterable[Template]) -> CheckReport:
+        return CheckReport(self.info, tuple((t.module, self.check(t)) for t in templates))
+
+
+UNKNOWN = "?"
+
+
+def format_value(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        return repr(value)
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(format_value(v) for v in value) + "]"
+    return str(value)
+
+
+def fill(text: str, values: dict[str, Any]) -> str:
+    return PLACEHOLDER.sub(
+        lambda m: format_value(values[m.group(1)]) if m.group(1) in values else UNKNOWN, text)
+
+
+_PADDED = re.compile(PLACEHOLDER.pattern + r"( *)")
+
+
+def fill_diagram(text: str, values: dict[str, Any]) -> str:
+    """Fill placeholders and keep the columns to their right where they were.
+
+    A run of two or more spaces after a placeholder is alignment: it absorbs a
+    longer value and grows for a shorter one, so what is drawn to its right stays in
+    its column (one space is always kept). A single space is just a space.
+    """
+
+    def sub(m: re.Match[str]) -> str:
+        name, spaces = m.group(1), m.group(2)
+        value = format_value(values[name]) if name in values else UNKNOWN
+        if len(spaces) < 2:
+            return value + spaces
+        width = len(m.group(0))
+        return value + " " * max(1, width - len(value))
+
+    return _PADDED.sub(sub, text)

@@ -1,0 +1,122 @@
+"""Find the nanochat checkout to explain and read files from it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from nanochat_explain.errors import SourceError
+
+MARKER = "nanochat/gpt.py"
+ENV_VAR = "NANOCHAT_DIR"
+HINT = f"pass --repo PATH or set {ENV_VAR} to a nanochat checkout"
+
+
+@dataclass(frozen=True)
+class Source:
+    """A nanochat checkout on disk."""
+
+    root: Path
+    display: str  # how the output names it: relative to the working directory when inside it
+    commit: str | None  # short id of HEAD, None outside git
+
+    def read_text(self, relpath: str) -> str:
+        path = self.root / relpath
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise SourceError("file not found", file=relpath) from None
+        except IsADirectoryError:
+            raise SourceError("is a directory, expected a file", file=relpath) from None
+        except OSError as exc:
+            raise SourceError(f"cannot read: {exc.strerror}", file=relpath) from None
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise SourceError("not UTF-8 text", file=relpath, line=line) from None
+
+
+def _display(root: Path, cwd: Path) -> str:
+    try:
+        rel = root.relative_to(cwd)
+    except ValueError:
+        home = Path.home()
+        try:
+            return "~/" + root.relative_to(home).as_posix()
+        except ValueError:
+            return root.as_posix()
+    return rel.as_posix() or "."
+
+
+def _git_dir(root: Path) -> Path | None:
+    dot_git = root / ".git"
+    if dot_git.is_dir():
+        return dot_git
+    if dot_git.is_file():  # a worktree or submodule: "gitdir: <path>"
+        text = dot_git.read_text(encoding="utf-8", errors="replace").strip()
+        if text.startswith("gitdir:"):
+            target = Path(text[len("gitdir:") :].strip())
+            return target if target.is_absolute() else root / target
+    return None
+
+
+def head_commit(root: Path) -> str | None:
+    """Short id of HEAD when ``root`` itself is a git checkout, read without running git."""
+    git_dir = _git_dir(root)
+    if git_dir is None:
+        return None
+    try:
+        head = (git_dir / "HEAD").read_text(encoding="utf-8").strip()
+        if not head.startswith("ref:"):
+            return head[:7] or None
+        ref = head[len("ref:") :].strip()
+        common = git_dir
+        commondir = git_dir / "commondir"
+        if commondir.is_file():
+            common = git_dir / commondir.read_text(encoding="utf-8").strip()
+        for base in (git_dir, common):
+            loose = base / ref
+            if loose.is_file():
+                return loose.read_text(encoding="utf-8").strip()[:7]
+        packed = common / "packed-refs"
+        if packed.is_file():
+            for line in packed.read_text(encoding="utf-8").splitlines():
+                sha, _, name = line.partition(" ")
+                if name == ref:
+                    return sha[:7]
+    except OSError:
+        return None
+    return None  # a branch with no commits yet
+
+
+def is_checkout(path: Path) -> bool:
+    return (path / MARKER).is_file()
+
+
+def locate(
+    repo: str | None,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Source:
+    """``--repo``, else ``$NANOCHAT_DIR``, else the checkout enclosing ``cwd``."""
+    env = os.environ if env is None else env
+    cwd = Path.cwd() if cwd is None else cwd
+    if repo is not None or env.get(ENV_VAR):
+        given = repo if repo is not None else env[ENV_VAR]
+        origin = "--repo" if repo is not None else ENV_VAR
+        root = (cwd / Path(given).expanduser()).resolve()
+        if not root.is_dir():
+            raise SourceError(f"{origin} {given}: no such directory; {HINT}")
+        if not is_checkout(root):
+            raise SourceError(f"{origin} {given}: not a nanochat checkout (no {MARKER}); {HINT}")
+    else:
+        for candidate in (cwd.resolve(), *cwd.resolve().parents):
+            if is_checkout(candidate):
+                root = candidate
+                break
+        else:
+            raise SourceError(f"no nanochat checkout found; {HINT}")
+    return Source(root=root, display=_display(root, cwd.resolve()), commit=head_commit(root))

@@ -1,0 +1,228 @@
+"""The values the core passes around: templates, claim results, explanations."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Status(str, enum.Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+
+    @property
+    def mark(self) -> str:
+        return "✓" if self is Status.PASS else "✗"
+
+
+def worst(statuses: list[Status]) -> Status:
+    if Status.ERROR in statuses:
+        return Status.ERROR
+    if Status.FAIL in statuses:
+        return Status.FAIL
+    return Status.PASS
+
+
+@dataclass(frozen=True)
+class ClaimSpec:
+    """One claim as written in a template."""
+
+    id: str
+    kind: str
+    file: str
+    symbol: str | None
+    fields: tuple[tuple[str, Any], ...]  # kind-specific keys, in template order
+    placeholder: str | None  # the ``as:`` name whose value this claim supplies
+    line: int  # where the claim stands in its template
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return dict(self.fields).get(key, default)
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    symbol: str
+    what: str
+    why: str
+    claims: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    aspect: str
+    nanochat: str
+    claims: tuple[str, ...]
+    others: tuple[tuple[str, str], ...]  # (column, text) in compare_with order
+
+
+@dataclass(frozen=True)
+class Paper:
+    title: str
+    first_author: str
+    year: int
+    arxiv: str
+    backs: str
+    claims: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Template:
+    module: str
+    path: str  # template file name, for messages
+    title: str
+    summary: str
+    sources: tuple[str, ...]
+    diagram: str
+    diagram_claims: tuple[str, ...]
+    breakdown: tuple[Component, ...]
+    compare_with: tuple[str, ...]
+    comparisons: tuple[Comparison, ...]
+    papers: tuple[Paper, ...]
+    claims: tuple[ClaimSpec, ...]
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Result:
+    """The outcome of checking one claim against the code."""
+
+    id: str
+    kind: str
+    status: Status
+    file: str
+    line: int | None
+    detail: str
+    value: Any = None  # the value found in the code, when the claim reads one
+
+    @property
+    def location(self) -> str:
+        return self.file if self.line is None else f"{self.file}:{self.line}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "status": self.status.value,
+            "file": self.file,
+            "line": self.line,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A piece of the explanation with the claims that back it."""
+
+    results: tuple[Result, ...]
+
+    @property
+    def status(self) -> Status:
+        return worst([r.status for r in self.results])
+
+    @property
+    def location(self) -> str:
+        return self.results[0].location if self.results else ""
+
+    @property
+    def problems(self) -> tuple[Result, ...]:
+        return tuple(r for r in self.results if r.status is not Status.PASS)
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    repo: str
+    commit: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"repo": self.repo, "commit": self.commit}
+
+
+@dataclass(frozen=True)
+class Explanation:
+    template: Template
+    source: SourceInfo
+    summary: str
+    diagram: str
+    diagram_check: Checked
+    breakdown: tuple[tuple[Component, str, str, Checked], ...]  # (item, what, why, check)
+    comparisons: tuple[tuple[Comparison, str, Checked], ...]  # (row, nanochat text, check)
+    results: tuple[Result, ...]
+    values: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def status(self) -> Status:
+        return worst([r.status for r in self.results])
+
+    def as_dict(self) -> dict[str, Any]:
+        t = self.template
+        return {
+            "schema_version": 1,
+            "module": t.module,
+            "title": t.title,
+            "summary": self.summary,
+            "source": self.source.as_dict(),
+            "diagram": self.diagram,
+            "diagram_claims": list(t.diagram_claims),
+            "breakdown": [
+                {
+                    "name": item.name,
+                    "symbol": item.symbol,
+                    "what": what,
+                    "why": why,
+                    "status": check.status.value,
+                    "location": check.location,
+                    "claims": list(item.claims),
+                }
+                for item, what, why, check in self.breakdown
+            ],
+            "comparisons": [
+                {
+                    "aspect": row.aspect,
+                    "nanochat": text,
+                    "status": check.status.value,
+                    "location": check.location,
+                    "claims": list(row.claims),
+                    "others": dict(row.others),
+                }
+                for row, text, check in self.comparisons
+            ],
+            "papers": [
+                {
+                    "title": p.title,
+                    "first_author": p.first_author,
+                    "year": p.year,
+                    "arxiv": p.arxiv,
+                    "backs": p.backs,
+                }
+                for p in t.papers
+            ],
+            "values": {k: self.values[k] for k in sorted(self.values)},
+            "claims": [r.as_dict() for r in self.results],
+        }
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    source: SourceInfo
+    modules: tuple[tuple[str, tuple[Result, ...]], ...]
+
+    def count(self, status: Status) -> int:
+        return sum(r.status is status for _, results in self.modules for r in results)
+
+    @property
+    def ok(self) -> bool:
+        return self.count(Status.FAIL) == 0 and self.count(Status.ERROR) == 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": 1,
+            "source": self.source.as_dict(),
+            "modules": [
+                {"module": name, "claims": [r.as_dict() for r in results]}
+                for name, results in self.modules
+            ],
+            "summary": {s.value: self.count(s) for s in Status},
+        }

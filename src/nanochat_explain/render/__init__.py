@@ -1,0 +1,35 @@
+"""Renderers: one module per format, each a set of pure functions returning text.
+
+Modules are imported only when their format is asked for, so the CLI does not
+pay for rich when it prints JSON.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+FORMATS = ("terminal", "plain", "markdown", "json")
+
+
+@dataclass(frozen=True)
+class Options:
+    width: int = 100
+    color: bool = True
+
+
+def _module(fmt: str) -> Any:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}")
+    return importlib.import_module(f"nanochat_explain.render.{fmt}")
+
+
+def render(fmt: str, what: str, value: Any, options: Options | None = None) -> str:
+    """Render ``value`` (an explanation, check report or catalog listing) as text.
+
+    ``what`` names the function every renderer module provides:
+    ``explanation``, ``check`` or ``listing``.
+    """
+    fn = getattr(_module(fmt), what)
+    return str(fn(value, options or Options()))

@@ -1,0 +1,33 @@
+"""JSON for agents and CI scripts: ``schema_version`` 1, keys sorted, stable."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from nanochat_explain.model import CheckReport, Explanation
+from nanochat_explain.render import Options
+from nanochat_explain.templates import Catalog
+
+
+def _dump(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def explanation(exp: Explanation, options: Options) -> str:
+    return _dump(exp.as_dict())
+
+
+def check(report: CheckReport, options: Options) -> str:
+    return _dump(report.as_dict())
+
+
+def listing(catalog: Catalog, options: Options) -> str:
+    return _dump({
+        "schema_version": 1,
+        "modules": [
+            {"module": t.module, "title": t.title, "summary": t.summary,
+             "sources": list(t.sources), "aliases": list(t.aliases)}
+            for t in catalog.templates
+        ],
+    })

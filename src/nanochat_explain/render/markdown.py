@@ -1,0 +1,89 @@
+"""GitHub-flavoured Markdown: the diagram in a fenced block, the rest as tables."""
+
+from __future__ import annotations
+
+from nanochat_explain.model import Checked, CheckReport, Explanation, Status
+from nanochat_explain.render import Options
+from nanochat_explain.render.text import (
+    drift_heading,
+    problem_line,
+    problems,
+    source_line,
+    summary_counts,
+)
+from nanochat_explain.templates import Catalog
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.replace("|", "\\|").split())
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(_cell(c) for c in cells) + " |"
+
+
+def _table(head: list[str], rows: list[list[str]]) -> list[str]:
+    return [_row(head), "|" + "|".join("---" for _ in head) + "|", *(_row(r) for r in rows)]
+
+
+def _where(check: Checked) -> str:
+    return f"{check.status.mark} `{check.location}`"
+
+
+def _now(check: Checked) -> str:
+    """What a failing piece says the code has now, to append in place."""
+    return "".join(f" **{problem_line(r)}**" for r in check.problems)
+
+
+def explanation(exp: Explanation, options: Options) -> str:
+    t = exp.template
+    out = [f"# {t.title}", ""]
+    sources = ", ".join(f"`{s}`" for s in t.sources)
+    out += [f"*{source_line(exp.source.repo, exp.source.commit)} · {sources}*", "", exp.summary, ""]
+    bad = problems(exp)
+    if bad:
+        out += [f"> **{drift_heading(bad)}**", ">"]
+        out += [f"> - {problem_line(r)}" for r in bad]
+        out.append("")
+    d = exp.diagram_check
+    out += ["## Data flow", "", "```text", exp.diagram.rstrip("\n"), "```", ""]
+    out += [f"{d.status.mark} backed by {len(d.results)} claims.{_now(d)}", ""]
+    out += ["## Components", ""]
+    rows = [[check.status.mark, item.name, f"`{check.location}`", what + _now(check), why]
+            for item, what, why, check in exp.breakdown]
+    out += _table(["", "Component", "Where", "What", "Why"], rows)
+    out += ["", "## Compared with standard implementations", ""]
+    rows = [[row.aspect, f"{text} ({_where(check)}){_now(check)}", *(o for _, o in row.others)]
+            for row, text, check in exp.comparisons]
+    out += _table(["Aspect", "nanochat", *t.compare_with], rows)
+    out += ["", "## Papers", ""]
+    rows = [[p.title, p.first_author, str(p.year),
+             f"[{p.arxiv}](https://arxiv.org/abs/{p.arxiv})", p.backs] for p in t.papers]
+    out += _table(["Paper", "First author", "Year", "arXiv", "Backs"], rows)
+    out += ["", "## Claims", ""]
+    rows = [[r.status.mark + " " + r.status.value, f"`{r.id}`", f"`{r.location}`", r.detail]
+            for r in exp.results]
+    out += _table(["Status", "Claim", "Where", "Detail"], rows)
+    return "\n".join(out) + "\n"
+
+
+def check(report: CheckReport, options: Options) -> str:
+    out = [f"# nanochat-explain check", "",
+           f"*{source_line(report.source.repo, report.source.commit)}*", ""]
+    rows = []
+    for module, results in report.modules:
+        for r in results:
+            rows.append([module, r.status.mark + " " + r.status.value, f"`{r.id}`",
+                         f"`{r.location}`", r.detail])
+    out += _table(["Module", "Status", "Claim", "Where", "Detail"], rows)
+    out += ["", summary_counts(report)]
+    failing = [r for _, results in report.modules for r in results if r.status is not Status.PASS]
+    if failing:
+        out += ["", f"**{len(failing)} claims do not hold.**"]
+    return "\n".join(out) + "\n"
+
+
+def listing(catalog: Catalog, options: Options) -> str:
+    rows = [[f"`{t.module}`", t.summary, ", ".join(f"`{s}`" for s in t.sources),
+             ", ".join(t.aliases)] for t in catalog.templates]
+    return "\n".join(_table(["Module", "Summary", "Sources", "Aliases"], rows)) + "\n"

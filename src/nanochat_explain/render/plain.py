@@ -1,0 +1,85 @@
+"""Plain text: no colour, no escape codes; what `explain` prints into a pipe."""
+
+from __future__ import annotations
+
+import textwrap
+
+from nanochat_explain.model import CheckReport, Explanation, Status
+from nanochat_explain.render import Options
+from nanochat_explain.render.text import (
+    drift_heading,
+    problem_line,
+    problems,
+    source_line,
+    summary_counts,
+)
+from nanochat_explain.templates import Catalog
+
+
+def _wrap(text: str, indent: str, width: int, hanging: str | None = None) -> list[str]:
+    return textwrap.wrap(text, width=max(40, width), initial_indent=indent,
+                         subsequent_indent=indent if hanging is None else hanging,
+                         break_on_hyphens=False) or [indent.rstrip()]
+
+
+def explanation(exp: Explanation, options: Options) -> str:
+    t = exp.template
+    w = options.width
+    out: list[str] = [t.title, "=" * len(t.title)]
+    out.append(f"{source_line(exp.source.repo, exp.source.commit)} · {', '.join(t.sources)}")
+    out.append("")
+    out += _wrap(exp.summary, "", w)
+    bad = problems(exp)
+    if bad:
+        out += ["", drift_heading(bad)]
+        out += [f"  {problem_line(r)}" for r in bad]
+    d = exp.diagram_check
+    out += ["", f"Data flow  {d.status.mark} {len(d.results)} claims", ""]
+    out += ["    " + line if line else "" for line in exp.diagram.rstrip("\n").split("\n")]
+    for r in d.problems:
+        out.append(f"  {problem_line(r)}")
+    out += ["", "Components", ""]
+    for item, what, why, check in exp.breakdown:
+        out.append(f"  {check.status.mark} {item.name}  ({item.symbol}, {check.location})")
+        out += _wrap(what, "      ", w)
+        if why:
+            out += _wrap("Why: " + why, "      ", w)
+        out += [f"      {problem_line(r)}" for r in check.problems]
+    out += ["", "Compared with standard implementations", ""]
+    for row, text, check in exp.comparisons:
+        out.append(f"  {row.aspect}")
+        out.append(f"    {check.status.mark} nanochat: {text}  ({check.location})")
+        for col, other in row.others:
+            out.append(f"      {col}: {other}")
+        out += [f"      {problem_line(r)}" for r in check.problems]
+    out += ["", "Papers", ""]
+    for p in t.papers:
+        out += _wrap(f"- {p.title}. {p.first_author}, {p.year}. arXiv:{p.arxiv}. "
+                     f"Backs: {p.backs}.", "  ", w, "    ")
+    counts = {s: sum(r.status is s for r in exp.results) for s in Status}
+    out += ["", "Claims: " + ", ".join(f"{counts[s]} {s.value}" for s in Status)]
+    return "\n".join(out) + "\n"
+
+
+def check(report: CheckReport, options: Options) -> str:
+    out = [f"check: {source_line(report.source.repo, report.source.commit)}"]
+    for module, results in report.modules:
+        passed = sum(r.status is Status.PASS for r in results)
+        out.append(f"{module}: {passed}/{len(results)} claims hold")
+        for r in results:
+            if r.status is not Status.PASS:
+                out.append(f"  {problem_line(r)}")
+    out.append(summary_counts(report))
+    return "\n".join(out) + "\n"
+
+
+def listing(catalog: Catalog, options: Options) -> str:
+    out = []
+    width = max(len(t.module) for t in catalog.templates)
+    for t in catalog.templates:
+        out.append(f"{t.module.ljust(width)}  {t.summary}")
+        extra = f"sources: {', '.join(t.sources)}"
+        if t.aliases:
+            extra += f"; aliases: {', '.join(t.aliases)}"
+        out.append(f"{' ' * width}  {extra}")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,137 @@
+"""Rich rendering for a terminal; returns the text with its escape codes."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console, Group
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from nanochat_explain.model import Checked, CheckReport, Explanation, Result, Status
+from nanochat_explain.render import Options
+from nanochat_explain.render.text import drift_heading, problem_line, problems, source_line
+from nanochat_explain.templates import Catalog
+
+_STYLE = {Status.PASS: "green", Status.FAIL: "bold red", Status.ERROR: "bold yellow"}
+
+
+def _console(options: Options) -> Console:
+    return Console(file=io.StringIO(), width=options.width, force_terminal=options.color,
+                   color_system="standard" if options.color else None,
+                   highlight=False, emoji=False, legacy_windows=False)
+
+
+def _mark(status: Status) -> Text:
+    return Text(status.mark, style=_STYLE[status])
+
+
+def _problems(results: tuple[Result, ...] | list[Result]) -> Text:
+    text = Text()
+    for r in results:
+        text.append("\n" + problem_line(r), style=_STYLE[r.status])
+    return text
+
+
+def _cell(body: str, check: Checked) -> Text:
+    text = Text(body)
+    text.append(_problems(check.problems))
+    return text
+
+
+def explanation(exp: Explanation, options: Options) -> str:
+    t = exp.template
+    console = _console(options)
+    console.print(Text(t.title, style="bold"))
+    console.print(Text(f"{source_line(exp.source.repo, exp.source.commit)} · "
+                       f"{', '.join(t.sources)}", style="dim"))
+    console.print(exp.summary)
+    bad = problems(exp)
+    if bad:
+        console.print(Panel(_problems(bad), title=drift_heading(bad), border_style="red",
+                            title_align="left"))
+    d = exp.diagram_check
+    console.print(Panel(Text(exp.diagram.rstrip("\n")), title=f"Data flow {d.status.mark}",
+                        title_align="left", border_style=_STYLE[d.status], expand=False))
+    if d.problems:
+        console.print(_problems(d.problems))
+
+    table = Table(title="Components", title_justify="left", show_lines=True, expand=True)
+    table.add_column("", width=1)
+    table.add_column("Component", style="bold", no_wrap=True)
+    table.add_column("Where", style="cyan", no_wrap=True)
+    table.add_column("What / why", ratio=1)
+    for item, what, why, check in exp.breakdown:
+        body = what + (f"\nWhy: {why}" if why else "")
+        table.add_row(_mark(check.status), item.name, check.location, _cell(body, check))
+    console.print(table)
+
+    table = Table(title="Compared with standard implementations", title_justify="left",
+                  show_lines=True, expand=True)
+    table.add_column("Aspect", style="bold")
+    table.add_column("nanochat", ratio=1)
+    for col in t.compare_with:
+        table.add_column(escape(col), ratio=1)
+    for row, text, check in exp.comparisons:
+        cell = Text()
+        cell.append(check.status.mark + " ", style=_STYLE[check.status])
+        cell.append(text)
+        cell.append(f"\n{check.location}", style="cyan")
+        cell.append(_problems(check.problems))
+        table.add_row(row.aspect, cell, *(Text(o) for _, o in row.others))
+    console.print(table)
+
+    table = Table(title="Papers", title_justify="left", expand=True)
+    for col in ("Paper", "First author", "Year", "arXiv", "Backs"):
+        table.add_column(col, ratio=2 if col in ("Paper", "Backs") else None)
+    for p in t.papers:
+        table.add_row(Text(p.title), Text(p.first_author), str(p.year), p.arxiv, Text(p.backs))
+    console.print(table)
+
+    counts = Text("Claims: ")
+    for i, s in enumerate(Status):
+        n = sum(r.status is s for r in exp.results)
+        counts.append(f"{n} {s.value}", style=_STYLE[s] if n and s is not Status.PASS else "")
+        if i < len(Status) - 1:
+            counts.append(", ")
+    console.print(counts)
+    return _text(console)
+
+
+def _text(console: Console) -> str:
+    file = console.file
+    assert isinstance(file, io.StringIO)
+    return file.getvalue()
+
+
+def check(report: CheckReport, options: Options) -> str:
+    console = _console(options)
+    console.print(Text(f"check: {source_line(report.source.repo, report.source.commit)}",
+                       style="dim"))
+    table = Table(expand=True)
+    table.add_column("Module", style="bold")
+    table.add_column("Holds", justify="right")
+    table.add_column("Problems", ratio=1)
+    for module, results in report.modules:
+        passed = sum(r.status is Status.PASS for r in results)
+        bad = [r for r in results if r.status is not Status.PASS]
+        style = "green" if not bad else "bold red"
+        table.add_row(module, Text(f"{passed}/{len(results)}", style=style), _problems(bad))
+    console.print(table)
+    counts = ", ".join(f"{report.count(s)} {s.value}" for s in Status)
+    console.print(Text(counts, style="green" if report.ok else "bold red"))
+    return _text(console)
+
+
+def listing(catalog: Catalog, options: Options) -> str:
+    console = _console(options)
+    table = Table(expand=True)
+    table.add_column("Module", style="bold")
+    table.add_column("Summary", ratio=2)
+    table.add_column("Sources", style="cyan")
+    for t in catalog.templates:
+        table.add_row(t.module, Text(t.summary), "\n".join(t.sources))
+    console.print(table)
+    return _text(console)

@@ -1,0 +1,29 @@
+"""Words shared by the human-facing renderers."""
+
+from __future__ import annotations
+
+from nanochat_explain.model import CheckReport, Explanation, Result, Status
+
+
+def source_line(exp_source_repo: str, commit: str | None) -> str:
+    at = f"@ {commit}" if commit else "(not a git checkout)"
+    return f"nanochat {exp_source_repo} {at}"
+
+
+def drift_heading(problems: list[Result]) -> str:
+    n = len(problems)
+    noun = "statement no longer holds" if n == 1 else "statements no longer hold"
+    return f"DRIFT: {n} {noun} against this code"
+
+
+def problem_line(r: Result) -> str:
+    word = "CHANGED" if r.status is Status.FAIL else "UNCHECKED"
+    return f"{r.status.mark} {word} [{r.id}] {r.location}: {r.detail}"
+
+
+def problems(exp: Explanation) -> list[Result]:
+    return [r for r in exp.results if r.status is not Status.PASS]
+
+
+def summary_counts(report: CheckReport) -> str:
+    return ", ".join(f"{report.count(s)} {s.value}" for s in Status)

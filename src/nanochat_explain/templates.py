@@ -1,0 +1,333 @@
+"""Load the YAML templates, one per module, and validate them strictly."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from nanochat_explain import yamlsafe
+from nanochat_explain.claims import KINDS
+from nanochat_explain.errors import TemplateError
+from nanochat_explain.model import ClaimSpec, Comparison, Component, Paper, Template
+
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+_TOP_KEYS = {
+    "module": (str, True),
+    "title": (str, True),
+    "summary": (str, True),
+    "aliases": (list, False),
+    "sources": (list, True),
+    "diagram": (dict, True),
+    "breakdown": (list, True),
+    "compare_with": (list, True),
+    "comparisons": (list, True),
+    "papers": (list, True),
+    "claims": (list, True),
+}
+_DIAGRAM_KEYS = {"text": (str, True), "claims": (list, True)}
+_COMPONENT_KEYS = {
+    "name": (str, True),
+    "symbol": (str, True),
+    "what": (str, True),
+    "why": (str, False),
+    "claims": (list, True),
+}
+_COMPARISON_KEYS = {
+    "aspect": (str, True),
+    "nanochat": (str, True),
+    "claims": (list, True),
+    "others": (dict, True),
+}
+_PAPER_KEYS = {
+    "title": (str, True),
+    "first_author": (str, True),
+    "year": (int, True),
+    "arxiv": (str, True),
+    "backs": (str, True),
+    "claims": (list, False),
+}
+_CLAIM_COMMON = {"id", "kind", "file", "symbol", "as"}
+_ARXIV = re.compile(r"^\d{4}\.\d{4,5}$")
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+@dataclass
+class _Ctx:
+    filename: str
+    lines: dict[yamlsafe.Path_, int]
+
+    def line(self, path: yamlsafe.Path_) -> int | None:
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get(())
+
+    def error(self, message: str, path: yamlsafe.Path_) -> TemplateError:
+        return TemplateError(message, file=self.filename, line=self.line(path),
+                             key=_key_text(path))
+
+
+def _key_text(path: yamlsafe.Path_) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def _type_name(types: type | tuple[type, ...]) -> str:
+    names = {str: "a string", int: "an integer", float: "a number", bool: "true/false",
+             list: "a list", dict: "a mapping", type(None): "null"}
+    seq = types if isinstance(types, tuple) else (types,)
+    return " or ".join(names.get(t, t.__name__) for t in seq)
+
+
+def _is(value: Any, types: type | tuple[type, ...]) -> bool:
+    seq = types if isinstance(types, tuple) else (types,)
+    if isinstance(value, bool) and bool not in seq:
+        return False
+    return isinstance(value, seq)
+
+
+def _mapping(
+    ctx: _Ctx, data: Any, path: yamlsafe.Path_, spec: dict[str, tuple[type, bool]]
+) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ctx.error("expected a mapping", path)
+    for key in data:
+        if key not in spec:
+            raise ctx.error(f"unknown key (allowed: {', '.join(spec)})", (*path, key))
+    for key, (typ, required) in spec.items():
+        if key not in data:
+            if required:
+                raise ctx.error(f"missing required key {key!r}", path)
+            continue
+        if not _is(data[key], typ):
+            raise ctx.error(f"expected {_type_name(typ)}", (*path, key))
+    return data
+
+
+def _strings(ctx: _Ctx, items: list[Any], path: yamlsafe.Path_, *, nonempty: bool) -> tuple[str, ...]:
+    if nonempty and not items:
+        raise ctx.error("must not be empty", path)
+    for i, item in enumerate(items):
+        if not isinstance(item, str):
+            raise ctx.error("expected a string", (*path, i))
+    return tuple(items)
+
+
+def _relpath(ctx: _Ctx, value: str, path: yamlsafe.Path_) -> str:
+    p = PurePosixPath(value)
+    if p.is_absolute() or "\\" in value or any(part == ".." for part in p.parts) or not p.parts:
+        raise ctx.error(f"{value!r}: must be a relative path inside the repository", path)
+    return p.as_posix()
+
+
+def parse(text: str, filename: str) -> Template:
+    """Validate one template's text; raise :class:`TemplateError` naming file, line and key."""
+    data, lines = yamlsafe.load(text, filename)
+    ctx = _Ctx(filename, lines)
+    top = _mapping(ctx, data, (), {k: v for k, v in _TOP_KEYS.items()})
+    module = top["module"]
+    sources = tuple(_relpath(ctx, s, ("sources", i)) for i, s in
+                    enumerate(_strings(ctx, top["sources"], ("sources",), nonempty=True)))
+
+    claims = _claims(ctx, top["claims"], sources)
+    ids = {c.id for c in claims}
+
+    def refs(items: list[Any], path: yamlsafe.Path_, nonempty: bool = True) -> tuple[str, ...]:
+        out = _strings(ctx, items, path, nonempty=nonempty)
+        for i, ref in enumerate(out):
+            if ref not in ids:
+                raise ctx.error(f"unknown claim id {ref!r}", (*path, i))
+        return out
+
+    diagram = _mapping(ctx, top["diagram"], ("diagram",), _DIAGRAM_KEYS)
+    breakdown = []
+    for i, raw in enumerate(top["breakdown"]):
+        item = _mapping(ctx, raw, ("breakdown", i), _COMPONENT_KEYS)
+        breakdown.append(Component(item["name"], item["symbol"], item["what"],
+                                   item.get("why", ""),
+                                   refs(item["claims"], ("breakdown", i, "claims"))))
+    compare_with = _strings(ctx, top["compare_with"], ("compare_with",), nonempty=True)
+    comparisons = []
+    for i, raw in enumerate(top["comparisons"]):
+        row = _mapping(ctx, raw, ("comparisons", i), _COMPARISON_KEYS)
+        others = row["others"]
+        for col in others:
+            if col not in compare_with:
+                raise ctx.error(f"column {col!r} is not in compare_with",
+                                ("comparisons", i, "others", col))
+        for col in compare_with:
+            if not isinstance(others.get(col), str):
+                raise ctx.error(f"needs a string for column {col!r}",
+                                ("comparisons", i, "others"))
+        comparisons.append(Comparison(row["aspect"], row["nanochat"],
+                                      refs(row["claims"], ("comparisons", i, "claims")),
+                                      tuple((col, others[col]) for col in compare_with)))
+    papers = []
+    for i, raw in enumerate(top["papers"]):
+        p = _mapping(ctx, raw, ("papers", i), _PAPER_KEYS)
+        if not _ARXIV.match(p["arxiv"]):
+            raise ctx.error("expected an arXiv id like 2104.09864", ("papers", i, "arxiv"))
+        papers.append(Paper(p["title"], p["first_author"], p["year"], p["arxiv"], p["backs"],
+                            refs(p.get("claims", []), ("papers", i, "claims"), nonempty=False)))
+
+    template = Template(
+        module=module,
+        path=filename,
+        title=top["title"],
+        summary=top["summary"],
+        sources=sources,
+        diagram=diagram["text"],
+        diagram_claims=refs(diagram["claims"], ("diagram", "claims")),
+        breakdown=tuple(breakdown),
+        compare_with=compare_with,
+        comparisons=tuple(comparisons),
+        papers=tuple(papers),
+        claims=claims,
+        aliases=_strings(ctx, top.get("aliases", []), ("aliases",), nonempty=False),
+    )
+    _check_placeholders(ctx, template)
+    return template
+
+
+def _claims(ctx: _Ctx, raw_claims: list[Any], sources: tuple[str, ...]) -> tuple[ClaimSpec, ...]:
+    out: list[ClaimSpec] = []
+    seen_ids: set[str] = set()
+    seen_as: set[str] = set()
+    for i, raw in enumerate(raw_claims):
+        path: yamlsafe.Path_ = ("claims", i)
+        if not isinstance(raw, dict):
+            raise ctx.error("expected a mapping", path)
+        for key in ("id", "kind"):
+            if not isinstance(raw.get(key), str):
+                raise ctx.error(f"missing required key {key!r} (a string)", path)
+        cid, kind_name = raw["id"], raw["kind"]
+        if not _ID.match(cid):
+            raise ctx.error(f"{cid!r}: ids are lowercase words joined by '-'", (*path, "id"))
+        if cid in seen_ids:
+            raise ctx.error(f"duplicate claim id {cid!r}", (*path, "id"))
+        seen_ids.add(cid)
+        kind = KINDS.get(kind_name)
+        if kind is None:
+            raise ctx.error(f"unknown claim kind {kind_name!r} (known: {', '.join(KINDS)})",
+                            (*path, "kind"))
+        for key, value in raw.items():
+            if key in _CLAIM_COMMON:
+                if key != "kind" and not isinstance(value, str):
+                    raise ctx.error("expected a string", (*path, key))
+                continue
+            if key not in kind.keys:
+                allowed = ", ".join(sorted(_CLAIM_COMMON | set(kind.keys)))
+                raise ctx.error(f"unknown key for a {kind_name} claim (allowed: {allowed})",
+                                (*path, key))
+            if not _is(value, kind.keys[key]):
+                raise ctx.error(f"expected {_type_name(kind.keys[key])}", (*path, key))
+        for key in kind.required:
+            if key not in raw:
+                raise ctx.error(f"missing required key {key!r} for a {kind_name} claim", path)
+        if kind.one_of:
+            given = [k for k in kind.one_of if k in raw]
+            if len(given) != 1:
+                raise ctx.error(f"a {kind_name} claim needs exactly one of "
+                                f"{', '.join(kind.one_of)}", path)
+        if kind.symbol == "required" and "symbol" not in raw:
+            raise ctx.error(f"missing required key 'symbol' for a {kind_name} claim", path)
+        if "as" in raw:
+            if not kind.supplies_value:
+                raise ctx.error(f"a {kind_name} claim supplies no value for 'as'", (*path, "as"))
+            if raw["as"] in seen_as:
+                raise ctx.error(f"placeholder {raw['as']!r} is supplied twice", (*path, "as"))
+            seen_as.add(raw["as"])
+        file = _relpath(ctx, raw.get("file", sources[0]), (*path, "file"))
+        if file not in sources:
+            raise ctx.error(f"{file!r} is not among the template's sources", (*path, "file"))
+        fields = tuple((k, v) for k, v in raw.items() if k not in _CLAIM_COMMON)
+        out.append(ClaimSpec(cid, kind_name, file, raw.get("symbol"), fields, raw.get("as"),
+                             ctx.line(path) or 0))
+    return tuple(out)
+
+
+def _texts(t: Template) -> Iterable[tuple[yamlsafe.Path_, str]]:
+    yield ("summary",), t.summary
+    yield ("diagram", "text"), t.diagram
+    for i, item in enumerate(t.breakdown):
+        yield ("breakdown", i, "what"), item.what
+        yield ("breakdown", i, "why"), item.why
+    for i, row in enumerate(t.comparisons):
+        yield ("comparisons", i, "nanochat"), row.nanochat
+
+
+def _check_placeholders(ctx: _Ctx, t: Template) -> None:
+    supplied = {c.placeholder for c in t.claims if c.placeholder}
+    for path, text in _texts(t):
+        for m in PLACEHOLDER.finditer(text):
+            if m.group(1) not in supplied:
+                raise ctx.error(f"placeholder {{{m.group(1)}}} has no value: no claim "
+                                f"says 'as: {m.group(1)}'", path)
+
+
+# -- the packaged set ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Catalog:
+    templates: tuple[Template, ...]
+
+    def names(self) -> list[str]:
+        return [t.module for t in self.templates]
+
+    def aliases(self) -> dict[str, str]:
+        return {a: t.module for t in self.templates for a in t.aliases}
+
+    def get(self, name: str) -> Template | None:
+        name = name.lower()
+        for t in self.templates:
+            if t.module == name:
+                return t
+        target = self.aliases().get(name)
+        return self.get(target) if target else None
+
+
+def load_dir(directory: Path) -> Catalog:
+    templates = []
+    for path in sorted(directory.glob("*.yaml")):
+        templates.append(_load_file(path, path.name))
+    return _catalog(templates)
+
+
+def load_packaged() -> Catalog:
+    root = resources.files("nanochat_explain") / "templates"
+    templates = []
+    for entry in sorted(root.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".yaml"):
+            templates.append(parse(entry.read_text(encoding="utf-8"), entry.name))
+    return _catalog(templates)
+
+
+def _load_file(path: Path, name: str) -> Template:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TemplateError(f"cannot read template: {exc}", file=name) from None
+    return parse(text, name)
+
+
+def _catalog(templates: list[Template]) -> Catalog:
+    seen: dict[str, str] = {}
+    for t in templates:
+        for name in (t.module, *t.aliases):
+            if name in seen:
+                raise TemplateError(f"module name {name!r} is also used by {seen[name]}",
+                                    file=t.path, key="module")
+            seen[name] = t.path
+        if t.path != f"{t.module}.yaml":
+            raise TemplateError(f"module {t.module!r} must live in {t.module}.yaml",
+                                file=t.path, key="module")
+    return Catalog(tuple(templates))
