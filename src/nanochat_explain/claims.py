@@ -448,21 +448,28 @@ def _check_returns(claim: ClaimSpec, facts: FileFacts) -> Outcome:
 
 @_kind(
     "order",
-    "Within a function, the first call to one callee is evaluated before the first "
-    "call to another.",
-    keys={"first": (str,), "then": (str,)},
+    "Within a function, a call to one callee is evaluated before a call to another "
+    "(the first of each, unless first_nth or then_nth pick another; -1 is the last).",
+    keys={"first": (str,), "then": (str,), "first_nth": (int,), "then_nth": (int,)},
     required=("first", "then"),
 )
 def _check_order(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     fn = _function(claim, facts)
     first, then = _canon(claim.get("first")), _canon(claim.get("then"))
     by_order = sorted(fn.calls, key=lambda c: c.order)
-    a = next((c for c in by_order if c.callee == first), None)
-    b = next((c for c in by_order if c.callee == then), None)
+
+    def nth(callee: str, key: str) -> Call | None:
+        calls = [c for c in by_order if c.callee == callee]
+        try:
+            return calls[claim.get(key, 0)]
+        except IndexError:
+            return None
+
+    a, b = nth(first, "first_nth"), nth(then, "then_nth")
     if a is None or b is None:
         missing = first if a is None else then
         return Outcome(Status.FAIL, fn.line, f"expected {first} before {then} in "
-                       f"{fn.qualname}; no call to {missing}")
+                       f"{fn.qualname}; no such call to {missing}")
     if a.order < b.order:
         return Outcome(Status.PASS, b.line,
                        f"{first} (line {a.line}) runs before {then} (line {b.line})")
