@@ -78,8 +78,7 @@ def _format_option(fn: F) -> F:
 def _emit(fmt: str | None, what: str, value: Any) -> None:
     from nanochat_explain.render import Options, render
 
-    stream = click.get_text_stream("stdout")
-    is_tty = stream.isatty()
+    is_tty = sys.stdout.isatty()
     fmt = fmt or ("terminal" if is_tty else "plain")
     color = "NO_COLOR" not in os.environ and (is_tty or fmt == "terminal")
     width = shutil.get_terminal_size((100, 24)).columns if is_tty else 100

@@ -1,0 +1,36 @@
+"""Line numbers come from the parse: shifting the file shifts every reported line."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import invoke
+
+
+def claims_by_id(repo) -> dict[tuple[str, str], dict]:
+    data = json.loads(invoke(["check", "--repo", str(repo), "--format", "json"]).out)
+    return {(m["module"], c["id"]): c for m in data["modules"] for c in m["claims"]}
+
+
+def test_blank_lines_shift_every_line(mini_copy):
+    before = claims_by_id(mini_copy)
+    gpt = mini_copy / "nanochat" / "gpt.py"
+    gpt.write_text("\n" * 7 + gpt.read_text(encoding="utf-8"), encoding="utf-8")
+    after = claims_by_id(mini_copy)
+    assert before.keys() == after.keys()
+    for key, claim in before.items():
+        assert after[key]["status"] == "pass"
+        if claim["file"] == "nanochat/gpt.py":
+            assert after[key]["line"] == claim["line"] + 7, key
+        else:
+            assert after[key]["line"] == claim["line"], key
+
+
+def test_reported_line_holds_what_the_claim_names(mini_copy):
+    """Spot-check that a line points at the right source text."""
+    lines = (mini_copy / "nanochat" / "gpt.py").read_text(encoding="utf-8").splitlines()
+    claims = claims_by_id(mini_copy)
+    assert "base=100000" in lines[claims[("rotary", "rope-base")]["line"] - 1]
+    assert "self.c_fc = Linear(" in lines[claims[("mlp", "mlp-c-fc")]["line"] - 1]
+    assert "F.relu(x).square()" in lines[claims[("mlp", "mlp-square")]["line"] - 1]
+    assert "class MLP(" in lines[claims[("mlp", "mlp-class")]["line"] - 1]
