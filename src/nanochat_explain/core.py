@@ -27,21 +27,31 @@ from nanochat_explain.model import (
 from nanochat_explain.templates import PLACEHOLDER
 
 
+_PARSED: dict[tuple[str, str], FileFacts] = {}  # (path, text) -> facts, for this process
+
+
 def parse_file(source: Source, relpath: str) -> FileFacts:
     """Facts of one file; :class:`SourceError` naming file and line when it does not parse."""
     text = source.read_text(relpath)
+    cached = _PARSED.get((relpath, text))
+    if cached is not None:
+        return cached
     from nanochat_explain.extract import extract  # libcst is imported only when parsing
 
     import libcst
 
     try:
-        return extract(text, relpath)
+        facts = extract(text, relpath)
     except libcst.ParserSyntaxError as exc:
         message = exc.message.splitlines()[0] if exc.message else "syntax error"
         raise SourceError(f"syntax error: {message}", file=relpath,
                           line=exc.raw_line) from None
     except RecursionError:
         raise SourceError("too deeply nested to parse", file=relpath) from None
+    if len(_PARSED) > 64:
+        _PARSED.clear()
+    _PARSED[(relpath, text)] = facts
+    return facts
 
 
 @dataclass

@@ -41,6 +41,7 @@ class _Collector(cst.CSTVisitor):
         self.stack: list[_Scope] = [_Scope("", "module", module)]
         self.classes: list[Class] = []
         self.functions: list[Function] = []
+        self.in_decorator = 0
 
     # -- helpers -----------------------------------------------------------
     def _code(self, node: cst.CSTNode) -> str:
@@ -124,8 +125,15 @@ class _Collector(cst.CSTVisitor):
         return tuple(out)
 
     # -- contents ----------------------------------------------------------
+    def visit_Decorator(self, node: cst.Decorator) -> None:
+        self.in_decorator += 1
+
+    def leave_Decorator(self, original_node: cst.Decorator) -> None:
+        self.in_decorator -= 1
+
     def leave_Call(self, original_node: cst.Call) -> None:
-        scope = self.stack[-1]
+        # a decorator runs in the enclosing scope, not in the body it decorates
+        scope = self.stack[-2] if self.in_decorator else self.stack[-1]
         pos = self.get_metadata(PositionProvider, original_node).start
         args: list[str] = []
         kwargs: list[tuple[str, str]] = []

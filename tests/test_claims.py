@@ -1,0 +1,163 @@
+"""Each claim kind against inline sources: what passes, what fails, what cannot be checked."""
+
+from __future__ import annotations
+
+from textwrap import dedent
+from typing import Any
+
+import pytest
+
+from nanochat_explain.claims import KINDS, evaluate
+from nanochat_explain.extract import extract
+from nanochat_explain.model import ClaimSpec, Status
+
+SOURCE = dedent('''\
+    BASE = 100000
+    PATTERN = ["S", "S", "L"]
+
+
+    @dataclass
+    class Config:
+        n_head: int = 6
+        window: str = "SSSL"
+
+
+    def norm(x):
+        return F.rms_norm(x, (x.size(-1),))
+
+
+    class MLP(nn.Module):
+        def __init__(self, config):
+            self.c_fc = Linear(config.n_embd, 4 * config.n_embd, bias=False)
+            self.c_proj = Linear(4 * config.n_embd, config.n_embd, bias=False)
+            self.gate = Linear(12, 1, bias=False) if config.gated else None
+
+        def forward(self, x, scale=1.2):
+            x = self.c_fc(x)
+            x = F.relu(x).square()
+            x = x * 1.5
+            return self.c_proj(x)
+
+
+    class GPT(nn.Module):
+        def __init__(self):
+            self.lm_head = Linear(8, 16, bias=False)
+
+        def rope(self, seq_len, base=10000, device=None):
+            return base
+    ''')
+FACTS = extract(SOURCE, "m.py")
+
+
+def check(kind: str, symbol: str | None = None, **fields: Any):
+    claim = ClaimSpec("c", kind, "m.py", symbol, tuple(fields.items()), None, 1)
+    return evaluate(claim, FACTS)
+
+
+def test_every_kind_is_tested():
+    assert set(KINDS) == {"symbol", "signature", "assign", "call", "order", "literal", "absent",
+                          "count", "returns"}
+
+
+@pytest.mark.parametrize(("kind", "symbol", "fields", "status", "line", "detail"), [
+    ("symbol", "MLP", {"type": "class", "bases": ["nn.Module"]}, "pass", 15,
+     "class MLP defined"),
+    ("symbol", "FeedForward", {}, "fail", None,
+     "expected symbol FeedForward; not found in m.py"),
+    ("symbol", "MLP", {"bases": ["object"]}, "fail", 15,
+     "expected MLP(object); found MLP(nn.Module)"),
+    ("symbol", "Config", {"decorators": ["dataclass"]}, "pass", 6, "class Config defined"),
+    ("symbol", "norm", {"type": "class"}, "fail", 11, "expected class norm; found a function"),
+    ("signature", "GPT.rope", {"params": ["self", "seq_len", "base", "device"],
+                               "defaults": {"base": 10000, "device": None}}, "pass", 32,
+     "GPT.rope(self, seq_len, base, device)"),
+    ("signature", "GPT.rope", {"defaults": {"base": 100000}}, "fail", 32,
+     "expected base=100000; found base=10000"),
+    ("signature", "GPT.rope", {"params": ["self", "seq_len"]}, "fail", 32,
+     "expected GPT.rope(self, seq_len); found GPT.rope(self, seq_len, base, device)"),
+    ("assign", "MLP.__init__", {"target": "self.c_fc", "callee": "Linear",
+                                "args": ["config.n_embd", "4*config.n_embd"],
+                                "kwargs": {"bias": False}}, "pass", 17,
+     "self.c_fc = Linear(config.n_embd, 4 * config.n_embd, bias=False)"),
+    ("assign", "MLP.__init__", {"target": "self.c_fc", "callee": "Linear",
+                                "args": ["config.n_embd", "8 * config.n_embd"]}, "fail", 17,
+     "expected self.c_fc = Linear(config.n_embd, 8 * config.n_embd); found "
+     "self.c_fc = Linear(config.n_embd, 4 * config.n_embd, bias=False) (line 17)"),
+    ("assign", "MLP.__init__", {"target": "self.c_fc", "callee": "Linear",
+                                "args": ["config.n_embd", "4 * config.n_embd"]}, "pass", 17,
+     "self.c_fc = Linear(config.n_embd, 4 * config.n_embd, bias=False)"),
+    ("assign", "MLP.__init__", {"target": "self.c_fc", "callee": "Linear",
+                                "args": ["config.n_embd", "4 * config.n_embd"],
+                                "kwargs": {}}, "fail", 17,
+     "expected self.c_fc = Linear(config.n_embd, 4 * config.n_embd); found "
+     "self.c_fc = Linear(config.n_embd, 4 * config.n_embd, bias=False) (line 17)"),
+    ("assign", "MLP.__init__", {"target": "self.gate", "callee": "Linear"}, "pass", 19,
+     "self.gate = Linear(12, 1, bias=False) if config.gated else None"),
+    ("assign", "MLP.__init__", {"target": "self.w"}, "fail", 16,
+     "no assignment to self.w in MLP.__init__"),
+    ("assign", "MLP.forward", {"target": "x", "value": "x*1.5"}, "pass", 24, "x = x * 1.5"),
+    ("assign", "Nope.__init__", {"target": "x"}, "error", None,
+     "Nope.__init__ not found in m.py (nearest: MLP.__init__, GPT.__init__)"),
+    ("call", "MLP.forward", {"callee": "F.relu", "args": ["x"]}, "pass", 23, "F.relu(x)"),
+    ("call", "MLP.forward", {"callee": "F.gelu"}, "fail", 21,
+     "expected a call F.gelu(...) in MLP.forward; calls there: F.relu, "
+     "F.relu(...).square, self.c_fc, self.c_proj"),
+    ("call", "norm", {"callee": "F.rms_norm", "args": ["x", "(x.size(-1),)"], "kwargs": {}},
+     "pass", 12, "F.rms_norm(x, (x.size(-1),))"),
+    ("call", "norm", {"callee": "F.rms_norm", "args": ["x"]}, "fail", 12,
+     "expected F.rms_norm(x); found F.rms_norm(x, (x.size(-1),)) (line 12)"),
+    ("order", "MLP.forward", {"first": "self.c_fc", "then": "F.relu"}, "pass", 23,
+     "self.c_fc (line 22) runs before F.relu (line 23)"),
+    ("order", "MLP.forward", {"first": "self.c_proj", "then": "F.relu"}, "fail", 25,
+     "expected self.c_proj before F.relu; found F.relu (line 23) runs before self.c_proj "
+     "(line 25)"),
+    ("order", "MLP.forward", {"first": "F.relu", "then": "F.relu(...).square"}, "pass", 23,
+     "F.relu (line 23) runs before F.relu(...).square (line 23)"),
+    ("literal", None, {"constant": "BASE", "expect": 100000}, "pass", 1, "BASE = 100000"),
+    ("literal", "Config", {"field": "window", "expect": "SSSL"}, "pass", 8,
+     "Config.window = 'SSSL'"),
+    ("literal", "GPT.rope", {"param": "base", "expect": 100000}, "fail", 32,
+     "expected default of GPT.rope(base=...) = 100000; found 10000"),
+    ("literal", "MLP.forward", {"assign": "x", "nth": -1, "index": 0, "expect": 1.5}, "pass",
+     24, "x in MLP.forward = 1.5 in x * 1.5"),
+    ("literal", "MLP.forward", {"assign": "x", "expect": 1.5}, "error", None,
+     "3 assignment to x in MLP.forward (lines 22, 23, 24); say which with nth"),
+    ("literal", "MLP.__init__", {"call": "Linear", "first_arg": 12, "arg": 1, "expect": 1},
+     "pass", 19, "argument 1 of Linear = 1"),
+    ("literal", "MLP.__init__", {"assign": "self.c_fc", "expect": 4}, "error", 17,
+     "self.c_fc in MLP.__init__ is Linear(config.n_embd, 4 * config.n_embd, bias=False), "
+     "not a literal"),
+    ("absent", "GPT", {"assign": {"target": r"(lm_head|wte)\.weight$"}}, "pass", 28,
+     r"no assignment like target~/(lm_head|wte)\.weight$/ in GPT"),
+    ("absent", "MLP", {"call": {"callee": "^F\\.relu$"}}, "fail", 23,
+     "expected no call like callee~/^F\\.relu$/ in MLP; found F.relu(x)"),
+    ("absent", None, {"call": {"callee": "gelu"}}, "pass", 1,
+     "no call like callee~/gelu/ in m.py"),
+    ("count", "MLP.__init__", {"callee": "Linear", "expect": 3}, "pass", 17,
+     "3 calls to Linear in MLP.__init__"),
+    ("count", None, {"constant": "PATTERN", "expect": 4}, "fail", 2,
+     "expected 4 items in PATTERN; found 3"),
+    ("returns", "norm", {"value": "F.rms_norm(x, (x.size(-1), ))"}, "pass", 12,
+     "norm returns F.rms_norm(x, (x.size(-1),))"),
+    ("returns", "GPT.rope", {"value": "seq_len"}, "fail", 33,
+     "expected GPT.rope to return seq_len; found base (line 33)"),
+])
+def test_claim(kind, symbol, fields, status, line, detail):
+    outcome = check(kind, symbol, **fields)
+    assert (outcome.status, outcome.line, outcome.detail) == (Status(status), line, detail)
+
+
+def test_literal_supplies_the_found_value_even_when_failing():
+    assert check("literal", "GPT.rope", param="base", expect=100000).value == 10000
+    assert check("count", None, constant="PATTERN", expect=4).value == 3
+
+
+def test_absent_reports_the_offending_line():
+    source = SOURCE + "\n    def tie(self):\n        self.lm_head.weight = self.wte.weight\n"
+    facts = extract(dedent(source), "m.py")
+    claim = ClaimSpec("c", "absent", "m.py", "GPT",
+                      (("assign", {"target": r"lm_head\.weight$", "value": r"wte\.weight$"}),),
+                      None, 1)
+    outcome = evaluate(claim, facts)
+    assert outcome.status is Status.FAIL
+    assert outcome.detail.endswith("found self.lm_head.weight = self.wte.weight")
