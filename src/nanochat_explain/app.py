@@ -29,9 +29,11 @@ def resolve(cat: Catalog, name: str) -> Template:
     template = cat.get(name)
     if template is not None:
         return template
-    names = sorted({*cat.names(), *cat.aliases()})
-    close = difflib.get_close_matches(name.lower(), names, n=3, cutoff=0.5)
-    hint = f"; did you mean {' or '.join(close)}?" if close else ""
+    aliases = cat.aliases()
+    names = sorted({*cat.names(), *aliases})
+    close = difflib.get_close_matches(name.lower(), names, n=5, cutoff=0.6)
+    modules = list(dict.fromkeys(aliases.get(c, c) for c in close))[:3]
+    hint = f"; did you mean {' or '.join(modules)}?" if modules else ""
     raise UsageError(f"unknown module {name!r}{hint} (modules: {', '.join(cat.names())})")
 
 

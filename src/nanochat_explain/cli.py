@@ -82,7 +82,9 @@ def _emit(fmt: str | None, what: str, value: Any) -> None:
     fmt = fmt or ("terminal" if is_tty else "plain")
     color = "NO_COLOR" not in os.environ and (is_tty or fmt == "terminal")
     width = shutil.get_terminal_size((100, 24)).columns if is_tty else 100
-    click.echo(render(fmt, what, value, Options(width=width, color=color)), nl=False)
+    # color=True stops click from stripping the escape codes rich wrote on purpose
+    click.echo(render(fmt, what, value, Options(width=width, color=color)), nl=False,
+               color=color)
 
 
 def _warn(errors: tuple[ExplainError, ...]) -> None:

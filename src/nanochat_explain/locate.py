@@ -40,15 +40,13 @@ class Source:
 
 
 def _display(root: Path, cwd: Path) -> str:
+    """Relative when the checkout and the working directory nest; else from ~ or absolute."""
+    if root == cwd or root in cwd.parents or cwd in root.parents:
+        return Path(os.path.relpath(root, cwd)).as_posix()
     try:
-        rel = root.relative_to(cwd)
+        return "~/" + root.relative_to(Path.home()).as_posix()
     except ValueError:
-        home = Path.home()
-        try:
-            return "~/" + root.relative_to(home).as_posix()
-        except ValueError:
-            return root.as_posix()
-    return rel.as_posix() or "."
+        return root.as_posix()
 
 
 def _git_dir(root: Path) -> Path | None:

@@ -70,14 +70,7 @@ class _Ctx:
 
     def error(self, message: str, path: yamlsafe.Path_) -> TemplateError:
         return TemplateError(message, file=self.filename, line=self.line(path),
-                             key=_key_text(path))
-
-
-def _key_text(path: yamlsafe.Path_) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out
+                             key=yamlsafe.key_text(path) or None)
 
 
 def _type_name(types: type | tuple[type, ...]) -> str:

@@ -14,6 +14,14 @@ _PLAIN_MAP = "tag:yaml.org,2002:map"
 _PLAIN_SEQ = "tag:yaml.org,2002:seq"
 
 
+def key_text(path: Path_) -> str:
+    """``claims[3].expect`` for the path ("claims", 3, "expect")."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
 def load(text: str, filename: str) -> tuple[Any, dict[Path_, int]]:
     """Parse ``text``; return the data and a map from key path to 1-based line.
 
@@ -51,7 +59,7 @@ def _convert(
     if isinstance(node, yaml.MappingNode):
         if node.tag != _PLAIN_MAP:
             raise TemplateError(f"tag {node.tag} is not allowed", file=filename,
-                                line=lines[path])
+                                line=lines[path], key=key_text(path) or None)
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             key = _convert(loader, key_node, (*path, "<key>"), lines, filename)
@@ -68,11 +76,11 @@ def _convert(
     if isinstance(node, yaml.SequenceNode):
         if node.tag != _PLAIN_SEQ:
             raise TemplateError(f"tag {node.tag} is not allowed", file=filename,
-                                line=lines[path])
+                                line=lines[path], key=key_text(path) or None)
         return [_convert(loader, item, (*path, i), lines, filename)
                 for i, item in enumerate(node.value)]
     try:
         return loader.construct_object(node, deep=True)
     except yaml.constructor.ConstructorError as exc:
-        raise TemplateError(f"tag {node.tag} is not allowed ({exc.problem})", file=filename,
-                            line=lines[path]) from None
+        raise TemplateError(f"tag {node.tag} is not allowed", file=filename,
+                            line=lines[path], key=key_text(path) or None) from None

@@ -21,7 +21,8 @@ _STYLE = {Status.PASS: "green", Status.FAIL: "bold red", Status.ERROR: "bold yel
 def _console(options: Options) -> Console:
     return Console(file=io.StringIO(), width=options.width, force_terminal=options.color,
                    color_system="standard" if options.color else None,
-                   highlight=False, emoji=False, legacy_windows=False)
+                   highlight=False, emoji=False, legacy_windows=False,
+                   _environ={})  # colour and width are decided by the caller, not by TERM
 
 
 def _mark(status: Status) -> Text:

@@ -1,0 +1,118 @@
+"""Strict template validation: every error names file, line and key."""
+
+from __future__ import annotations
+
+from textwrap import dedent
+
+import pytest
+
+from nanochat_explain.errors import TemplateError
+from nanochat_explain.templates import load_packaged, parse
+
+VALID = dedent('''\
+    module: demo
+    title: Demo
+    summary: "base is {base}"
+    sources: [nanochat/gpt.py]
+    diagram:
+      claims: [base]
+      text: |
+        base = {base}
+    breakdown:
+      - name: RoPE
+        symbol: GPT
+        what: it rotates
+        claims: [base]
+    compare_with: [Llama 2]
+    comparisons:
+      - aspect: Base
+        nanochat: "{base}"
+        claims: [base]
+        others: {Llama 2: "10000"}
+    papers:
+      - title: RoFormer
+        first_author: Jianlin Su
+        year: 2021
+        arxiv: "2104.09864"
+        backs: rotary
+    claims:
+      - id: base
+        kind: literal
+        symbol: GPT.rope
+        param: base
+        expect: 100000
+        as: base
+    ''')
+
+
+def test_valid_template_loads():
+    t = parse(VALID, "demo.yaml")
+    assert t.module == "demo" and t.claims[0].placeholder == "base" and t.claims[0].line == 27
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("title: Demo", "title: Demo\ncolour: red",
+     "demo.yaml:3: colour: unknown key (allowed: module, title, summary, aliases, sources, "
+     "diagram, breakdown, compare_with, comparisons, papers, claims)"),
+    ("    year: 2021", "    year: twenty",
+     "demo.yaml:23: papers[0].year: expected an integer"),
+    ("    kind: literal", "    kind: guess",
+     "demo.yaml:28: claims[0].kind: unknown claim kind 'guess' (known: symbol, signature, "
+     "assign, call, returns, order, literal, absent, count)"),
+    ('summary: "base is {base}"', 'summary: "base is {rope_theta}"',
+     "demo.yaml:3: summary: placeholder {rope_theta} has no value: no claim says "
+     "'as: rope_theta'"),
+    ("  base = {base}", "  base = {theta}",
+     "demo.yaml:7: diagram.text: placeholder {theta} has no value: no claim says 'as: theta'"),
+    ("    claims: [base]\n", "    claims: [bsae]\n",
+     "demo.yaml:13: breakdown[0].claims[0]: unknown claim id 'bsae'"),
+    ("    expect: 100000", "    expect: 100000\n    bogus: 1",
+     "demo.yaml:32: claims[0].bogus: unknown key for a literal claim"),
+    ("    param: base\n", "",
+     "demo.yaml:27: claims[0]: a literal claim needs exactly one of param, field, constant, "
+     "assign, call"),
+    ("sources: [nanochat/gpt.py]", "sources: [../outside.py]",
+     "demo.yaml:4: sources[0]: '../outside.py': must be a relative path inside the repository"),
+    ("sources: [nanochat/gpt.py]", "sources: [/etc/passwd]",
+     "demo.yaml:4: sources[0]: '/etc/passwd': must be a relative path inside the repository"),
+    ('    arxiv: "2104.09864"', "    arxiv: soon",
+     "demo.yaml:24: papers[0].arxiv: expected an arXiv id like 2104.09864"),
+    ("    others: {Llama 2: \"10000\"}", "    others: {GPT-2: gelu}",
+     "demo.yaml:19: comparisons[0].others.GPT-2: column 'GPT-2' is not in compare_with"),
+    ("title: Demo", "title: Demo\ntitle: Again",
+     "demo.yaml:3: title: duplicate key"),
+    ("title: Demo", "title: !!python/object:os.system echo",
+     "demo.yaml:2: title: tag tag:yaml.org,2002:python/object:os.system is not allowed"),
+    ("title: Demo", "title: [unclosed",
+     "demo.yaml:3: invalid YAML"),
+    ("    claims: [base]\n    others", "    claims: []\n    others",
+     "demo.yaml:18: comparisons[0].claims: must not be empty"),
+])
+def test_invalid_template(old, new, message):
+    assert old in VALID
+    with pytest.raises(TemplateError) as info:
+        parse(VALID.replace(old, new, 1), "demo.yaml")
+    assert str(info.value).startswith(message)
+
+
+def test_packaged_templates_are_valid_and_backed():
+    catalog = load_packaged()
+    assert {"mlp", "attention", "rotary", "gpt"} <= set(catalog.names())
+    for t in catalog.templates:
+        ids = {c.id for c in t.claims}
+        assert t.diagram_claims and set(t.diagram_claims) <= ids
+        for item in t.breakdown:
+            assert item.claims, (t.module, item.name)
+        for row in t.comparisons:
+            assert row.claims, (t.module, row.aspect)
+            assert [c for c, _ in row.others] == list(t.compare_with)
+        for p in t.papers:
+            assert p.title and p.first_author and p.arxiv
+
+
+def test_aliases_resolve():
+    catalog = load_packaged()
+    assert catalog.get("rope").module == "rotary"
+    assert catalog.get("ATTN").module == "attention"
+    assert catalog.get("model").module == "gpt"
+    assert catalog.get("nonsense") is None
