@@ -123,7 +123,7 @@ def test_every_kind_is_tested():
     ("literal", "MLP.forward", {"assign": "x", "expect": 1.5}, "error", None,
      "3 assignment to x in MLP.forward (lines 22, 23, 24); say which with nth"),
     ("literal", "MLP.__init__", {"call": "Linear", "first_arg": 12, "arg": 1, "expect": 1},
-     "pass", 19, "argument 1 of Linear = 1"),
+     "pass", 19, "argument 1 of Linear(12, ...) = 1"),
     ("literal", "MLP.__init__", {"assign": "self.c_fc", "expect": 4}, "error", 17,
      "self.c_fc in MLP.__init__ is Linear(config.n_embd, 4 * config.n_embd, bias=False), "
      "not a literal"),

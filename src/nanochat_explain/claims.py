@@ -130,11 +130,11 @@ def _assigns_in(sym: Class | Function | None, facts: FileFacts) -> list[Assign]:
     return out
 
 
-def _canon(value: Any) -> str:
+def _canon(value: Any, bare_tuple: bool = False) -> str:
     """A template's expected expression (YAML may have made it a number) as canonical text."""
     if isinstance(value, bool) or value is None:
         return repr(value)
-    return canonical(str(value))
+    return canonical(str(value), bare_tuple)
 
 
 def _args_match(expected: list[Any] | None, found: tuple[str, ...]) -> bool:
@@ -253,7 +253,7 @@ def _select(claim: ClaimSpec, facts: FileFacts) -> tuple[str, int, str]:
                   [x.line for x in found])
         return a.value, a.line, f"{sym.qualname}.{name}"
     if claim.get("assign") is not None:
-        target = _canon(claim.get("assign"))
+        target = _canon(claim.get("assign"), bare_tuple=True)
         scope_assigns = _assigns_in(sym, facts) if sym else list(facts.assigns)
         found = [a for a in scope_assigns if a.target == target]
         a = _pick(found, nth, f"assignment to {target} in {where}", [x.line for x in found])
@@ -261,24 +261,24 @@ def _select(claim: ClaimSpec, facts: FileFacts) -> tuple[str, int, str]:
     callee = _canon(claim.get("call"))
     scope_calls = _calls_in(sym, facts) if sym else list(facts.calls)
     calls = [c for c in scope_calls if c.callee == callee]
-    label = f"call to {callee}"
+    label, head = f"call to {callee}", ""
     if claim.get("first_arg") is not None:
         first = _canon(claim.get("first_arg"))
         calls = [c for c in calls if c.args[:1] == (first,)]
-        label = f"call {callee}({first}, ...)"
+        label, head = f"call {callee}({first}, ...)", f"{first}, "
     c = _pick(calls, nth, f"{label} in {where}", [x.line for x in calls])
     if claim.get("kwarg") is not None:
         kw = claim.get("kwarg")
         value = c.kwarg(kw)
         if value is None:
             raise _Unevaluable(f"call {c.text} has no keyword {kw}", c.line)
-        return value, c.line, f"{callee}({kw}=...)"
+        return value, c.line, f"{callee}({head}{kw}=...)"
     index = claim.get("arg")
     if index is None:
         raise _Unevaluable("a call selector needs arg or kwarg")
     if index >= len(c.args):
         raise _Unevaluable(f"call {c.text} has no argument {index}", c.line)
-    return c.args[index], c.line, f"argument {index} of {callee}"
+    return c.args[index], c.line, f"argument {index} of {callee}({head}...)"
 
 
 # -- the kinds ------------------------------------------------------------------
@@ -359,14 +359,14 @@ def _check_signature(claim: ClaimSpec, facts: FileFacts) -> Outcome:
 )
 def _check_assign(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     sym = _scope(claim, facts)
-    target = _canon(claim.get("target"))
+    target = _canon(claim.get("target"), bare_tuple=True)
     found = [a for a in _assigns_in(sym, facts) if a.target == target]
     if not found:
         return Outcome(Status.FAIL, sym.line, f"no assignment to {target} in {sym.qualname}")
     callee, args, kwargs = claim.get("callee"), claim.get("args"), claim.get("kwargs")
     value = claim.get("value")
     for a in found:
-        if value is not None and a.value != _canon(value):
+        if value is not None and a.value != _canon(value, bare_tuple=True):
             continue
         if callee is not None or args is not None or kwargs is not None:
             call = _call_of(a.value)
@@ -379,7 +379,7 @@ def _check_assign(claim: ClaimSpec, facts: FileFacts) -> Outcome:
                 continue
         return Outcome(Status.PASS, a.line, a.text)
     if value is not None:
-        expected = f"{target} = {_canon(value)}"
+        expected = f"{target} = {_canon(value, bare_tuple=True)}"
     else:
         expected = f"{target} = {_expected_call_text(callee or '...', args, kwargs)}"
     have = "; ".join(f"{a.text} (line {a.line})" for a in found)

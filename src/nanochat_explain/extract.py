@@ -44,8 +44,8 @@ class _Collector(cst.CSTVisitor):
         self.in_decorator = 0
 
     # -- helpers -----------------------------------------------------------
-    def _code(self, node: cst.CSTNode) -> str:
-        return canonical(self.module.code_for_node(node))
+    def _code(self, node: cst.CSTNode, bare_tuple: bool = False) -> str:
+        return canonical(self.module.code_for_node(node), bare_tuple)
 
     def _line(self, node: cst.CSTNode) -> int:
         return int(self.get_metadata(PositionProvider, node).start.line)
@@ -159,16 +159,17 @@ class _Collector(cst.CSTVisitor):
         self.stack[-1].assigns.append(Assign(target, value, self._line(node), op))
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        value = self._code(node.value)
+        value = self._code(node.value, bare_tuple=True)
         for t in node.targets:
-            self._add_assign(self._code(t.target), value, node, "=")
+            self._add_assign(self._code(t.target, bare_tuple=True), value, node, "=")
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is None:
             self._add_assign(self._code(node.target), self._code(node.annotation.annotation),
                              node, ":")
         else:
-            self._add_assign(self._code(node.target), self._code(node.value), node, "=")
+            self._add_assign(self._code(node.target), self._code(node.value, bare_tuple=True),
+                             node, "=")
 
     def visit_Return(self, node: cst.Return) -> None:
         value = self._code(node.value) if node.value is not None else "None"

@@ -13,12 +13,19 @@ from functools import cached_property
 from typing import Union
 
 
-def canonical(source: str) -> str:
-    """The canonical text of an expression; whitespace-folded text when it is not one."""
+def canonical(source: str, bare_tuple: bool = False) -> str:
+    """The canonical text of an expression; whitespace-folded text when it is not one.
+
+    With ``bare_tuple`` (the two sides of an assignment) a tuple of two or more
+    items is written without parentheses, as ``q, k = a, b`` is written in source.
+    """
     try:
-        return ast.unparse(ast.parse(source.strip(), mode="eval"))
+        tree = ast.parse(source.strip(), mode="eval").body
     except SyntaxError:
         return " ".join(source.split())
+    if bare_tuple and isinstance(tree, ast.Tuple) and len(tree.elts) > 1:
+        return ", ".join(ast.unparse(e) for e in tree.elts)
+    return ast.unparse(tree)
 
 
 @dataclass(frozen=True)
