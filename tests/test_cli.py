@@ -28,7 +28,7 @@ def test_module_alone_means_explain():
 
 def test_exit_0_check_holds():
     result = invoke(["check", "--repo", str(MINI)])
-    assert result.code == 0 and result.out.splitlines()[-1] == "124 pass, 0 fail, 0 error"
+    assert result.code == 0 and result.out.splitlines()[-1] == "141 pass, 0 fail, 0 error"
 
 
 def test_exit_1_check_finds_drift(mini_copy):
@@ -143,7 +143,7 @@ def test_json_contract():
         assert claim["status"] in {"pass", "fail", "error"}
     check = json.loads(invoke(["check", "--repo", str(MINI), "--format", "json"]).out)
     assert check["schema_version"] == 1
-    assert check["summary"] == {"pass": 124, "fail": 0, "error": 0}
+    assert check["summary"] == {"pass": 141, "fail": 0, "error": 0}
     assert [m["module"] for m in check["modules"]] == ["attention", "gpt", "mlp", "rotary"]
 
 

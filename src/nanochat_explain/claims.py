@@ -42,7 +42,7 @@ class Kind:
     doc: str
     keys: dict[str, tuple[type, ...]]  # kind-specific key -> accepted YAML types
     required: tuple[str, ...]
-    one_of: tuple[str, ...]  # exactly one of these keys must be given (when not empty)
+    one_of: tuple[tuple[str, ...], ...]  # from each group exactly one key must be given
     symbol: str  # "required", "optional" or "none"
     check: Callable[[ClaimSpec, FileFacts], Outcome]
     supplies_value: bool = False  # whether ``as:`` may name a placeholder
@@ -60,7 +60,7 @@ def _kind(
     *,
     keys: dict[str, tuple[type, ...]],
     required: tuple[str, ...] = (),
-    one_of: tuple[str, ...] = (),
+    one_of: tuple[tuple[str, ...], ...] = (),
     symbol: str = "required",
     supplies_value: bool = False,
 ) -> Callable[[Callable[[ClaimSpec, FileFacts], Outcome]], Callable[[ClaimSpec, FileFacts], Outcome]]:
@@ -320,7 +320,6 @@ def _check_symbol(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     "signature",
     "A function's parameters, in order, and their defaults.",
     keys={"params": (list,), "defaults": (dict,)},
-    one_of=(),
 )
 def _check_signature(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     fn = _function(claim, facts)
@@ -356,13 +355,16 @@ def _check_signature(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     keys={"target": (str,), "callee": (str,), "args": (list,), "kwargs": (dict,),
           "value": _SCALAR},
     required=("target",),
+    symbol="optional",
 )
 def _check_assign(claim: ClaimSpec, facts: FileFacts) -> Outcome:
-    sym = _scope(claim, facts)
+    sym = _scope(claim, facts) if claim.symbol else None
     target = _canon(claim.get("target"), bare_tuple=True)
-    found = [a for a in _assigns_in(sym, facts) if a.target == target]
+    scope_assigns = _assigns_in(sym, facts) if sym else list(facts.assigns)
+    found = [a for a in scope_assigns if a.target == target]
     if not found:
-        return Outcome(Status.FAIL, sym.line, f"no assignment to {target} in {sym.qualname}")
+        where = sym.qualname if sym else f"the module body of {facts.path}"
+        return Outcome(Status.FAIL, sym.line if sym else 1, f"no assignment to {target} in {where}")
     callee, args, kwargs = claim.get("callee"), claim.get("args"), claim.get("kwargs")
     value = claim.get("value")
     for a in found:
@@ -448,29 +450,43 @@ def _check_returns(claim: ClaimSpec, facts: FileFacts) -> Outcome:
 
 @_kind(
     "order",
-    "Within a function, a call to one callee is evaluated before a call to another "
-    "(the first of each, unless first_nth or then_nth pick another; -1 is the last).",
-    keys={"first": (str,), "then": (str,), "first_nth": (int,), "then_nth": (int,)},
-    required=("first", "then"),
+    "Within a function, one step runs before another. A step is a call (first / then: "
+    "the callee) or an assignment (first_assign / then_assign: the target); the first of "
+    "each unless first_nth or then_nth pick another (-1 is the last). Calls are compared "
+    "in evaluation order, anything else by line.",
+    keys={"first": (str,), "then": (str,), "first_assign": (str,), "then_assign": (str,),
+          "first_nth": (int,), "then_nth": (int,)},
+    one_of=(("first", "first_assign"), ("then", "then_assign")),
 )
 def _check_order(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     fn = _function(claim, facts)
-    first, then = _canon(claim.get("first")), _canon(claim.get("then"))
-    by_order = sorted(fn.calls, key=lambda c: c.order)
 
-    def nth(callee: str, key: str) -> Call | None:
-        calls = [c for c in by_order if c.callee == callee]
+    def step(side: str) -> tuple[str, Call | Assign | None]:
+        nth = claim.get(f"{side}_nth", 0)
+        if claim.get(side) is not None:
+            callee = _canon(claim.get(side))
+            calls = sorted((c for c in fn.calls if c.callee == callee), key=lambda c: c.order)
+            items: list[Any] = calls
+            label = callee
+        else:
+            target = _canon(claim.get(f"{side}_assign"), bare_tuple=True)
+            items = [a for a in fn.assigns if a.target == target]
+            label = f"{target} = ..."
         try:
-            return calls[claim.get(key, 0)]
+            return label, items[nth]
         except IndexError:
-            return None
+            return label, None
 
-    a, b = nth(first, "first_nth"), nth(then, "then_nth")
+    (first, a), (then, b) = step("first"), step("then")
     if a is None or b is None:
         missing = first if a is None else then
         return Outcome(Status.FAIL, fn.line, f"expected {first} before {then} in "
-                       f"{fn.qualname}; no such call to {missing}")
-    if a.order < b.order:
+                       f"{fn.qualname}; no such step {missing}")
+    if isinstance(a, Call) and isinstance(b, Call):
+        before = a.order < b.order
+    else:
+        before = a.line < b.line
+    if before:
         return Outcome(Status.PASS, b.line,
                        f"{first} (line {a.line}) runs before {then} (line {b.line})")
     return Outcome(Status.FAIL, a.line, f"expected {first} before {then}; found {then} "
@@ -483,7 +499,7 @@ def _check_order(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     "assignment or call argument; ``index`` picks the n-th number inside an expression.",
     keys={**_SELECTOR_KEYS, "index": (int,), "expect": _ANY},
     required=("expect",),
-    one_of=("param", "field", "constant", "assign", "call"),
+    one_of=(("param", "field", "constant", "assign", "call"),),
     symbol="optional",
     supplies_value=True,
 )
@@ -511,9 +527,10 @@ def _check_literal(claim: ClaimSpec, facts: FileFacts) -> Outcome:
 @_kind(
     "absent",
     "Nothing in a scope (a function, a class with its methods, or the whole file) "
-    "assigns or calls what the regular expressions describe.",
+    "assigns or calls what the regular expressions describe (assign: target, value; "
+    "call: callee, args, searched in the positional arguments joined by ', ').",
     keys={"assign": (dict,), "call": (dict,)},
-    one_of=("assign", "call"),
+    one_of=(("assign", "call"),),
     symbol="optional",
 )
 def _check_absent(claim: ClaimSpec, facts: FileFacts) -> Outcome:
@@ -529,10 +546,10 @@ def _check_absent(claim: ClaimSpec, facts: FileFacts) -> Outcome:
                                f"{_describe(spec)} in {where}; found {a.text}")
         return Outcome(Status.PASS, scope_line, f"no assignment like {_describe(spec)} in {where}")
     spec = claim.get("call")
-    c_re = _regex(spec, "callee")
+    c_re, a_re = _regex(spec, "callee"), _regex(spec, "args")
     calls = _calls_in(sym, facts) if sym else _all_calls(facts)
     for c in calls:
-        if c_re.search(c.callee):
+        if c_re.search(c.callee) and a_re.search(", ".join(c.args)):
             return Outcome(Status.FAIL, c.line, f"expected no call like {_describe(spec)} in "
                            f"{where}; found {c.text}")
     return Outcome(Status.PASS, scope_line, f"no call like {_describe(spec)} in {where}")
@@ -565,7 +582,7 @@ def _describe(spec: dict[str, Any]) -> str:
     "tuple, dict or set holds.",
     keys={**_SELECTOR_KEYS, "callee": (str,), "expect": (int,)},
     required=("expect",),
-    one_of=("callee", "param", "field", "constant", "assign", "call"),
+    one_of=(("callee", "param", "field", "constant", "assign", "call"),),
     symbol="optional",
     supplies_value=True,
 )

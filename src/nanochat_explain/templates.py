@@ -225,11 +225,11 @@ def _claims(ctx: _Ctx, raw_claims: list[Any], sources: tuple[str, ...]) -> tuple
         for key in kind.required:
             if key not in raw:
                 raise ctx.error(f"missing required key {key!r} for a {kind_name} claim", path)
-        if kind.one_of:
-            given = [k for k in kind.one_of if k in raw]
+        for group in kind.one_of:
+            given = [k for k in group if k in raw]
             if len(given) != 1:
                 raise ctx.error(f"a {kind_name} claim needs exactly one of "
-                                f"{', '.join(kind.one_of)}", path)
+                                f"{', '.join(group)}", path)
         if kind.symbol == "required" and "symbol" not in raw:
             raise ctx.error(f"missing required key 'symbol' for a {kind_name} claim", path)
         if "as" in raw:
