@@ -48,7 +48,8 @@ def test_explain_exits_0_with_failing_claims_unless_strict(mini_copy):
 def test_exit_2_unknown_module_with_did_you_mean():
     result = invoke(["atention", "--repo", str(MINI)])
     assert result.code == 2
-    assert result.err.startswith("nanochat-explain: unknown module 'atention'; did you mean attention?")
+    assert result.err.startswith(
+        "nanochat-explain: unknown module 'atention'; did you mean attention?")
     assert result.out == ""
 
 

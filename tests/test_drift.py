@@ -1,4 +1,4 @@
-"""Each drifted fixture is caught by the claim meant to catch it, and only the expected ones fail."""
+"""Each drifted fixture is caught by the claim meant to catch it, and only by the expected ones."""
 
 from __future__ import annotations
 

@@ -12,7 +12,8 @@ from nanochat_explain.templates import load_packaged, parse
 VALID = dedent('''\
     module: demo
     title: Demo
-    summary: "base is {base}"
+    summary: "rotary"
+    summary_claims: [base]
     sources: [nanochat/gpt.py]
     diagram:
       claims: [base]
@@ -47,38 +48,40 @@ VALID = dedent('''\
 
 def test_valid_template_loads():
     t = parse(VALID, "demo.yaml")
-    assert t.module == "demo" and t.claims[0].placeholder == "base" and t.claims[0].line == 27
+    assert t.module == "demo" and t.claims[0].placeholder == "base" and t.claims[0].line == 28
 
 
 @pytest.mark.parametrize(("old", "new", "message"), [
     ("title: Demo", "title: Demo\ncolour: red",
-     "demo.yaml:3: colour: unknown key (allowed: module, title, summary, aliases, sources, "
+     "demo.yaml:3: colour: unknown key (allowed: module, title, summary, summary_claims, "
+     "aliases, sources, "
      "diagram, breakdown, compare_with, comparisons, papers, claims)"),
     ("    year: 2021", "    year: twenty",
-     "demo.yaml:23: papers[0].year: expected an integer"),
+     "demo.yaml:24: papers[0].year: expected an integer"),
     ("    kind: literal", "    kind: guess",
-     "demo.yaml:28: claims[0].kind: unknown claim kind 'guess' (known: symbol, signature, "
+     "demo.yaml:29: claims[0].kind: unknown claim kind 'guess' (known: symbol, signature, "
      "assign, call, returns, order, literal, absent, count)"),
-    ('summary: "base is {base}"', 'summary: "base is {rope_theta}"',
-     "demo.yaml:3: summary: placeholder {rope_theta} has no value: no claim says "
-     "'as: rope_theta'"),
+    ('summary: "rotary"', 'summary: "base is {base}"',
+     "demo.yaml:3: summary: placeholder {base} is not allowed in a summary"),
+    ("summary_claims: [base]", "summary_claims: []",
+     "demo.yaml:4: summary_claims: must not be empty"),
     ("  base = {base}", "  base = {theta}",
-     "demo.yaml:7: diagram.text: placeholder {theta} has no value: no claim says 'as: theta'"),
+     "demo.yaml:8: diagram.text: placeholder {theta} has no value: no claim says 'as: theta'"),
     ("    claims: [base]\n", "    claims: [bsae]\n",
-     "demo.yaml:13: breakdown[0].claims[0]: unknown claim id 'bsae'"),
+     "demo.yaml:14: breakdown[0].claims[0]: unknown claim id 'bsae'"),
     ("    expect: 100000", "    expect: 100000\n    bogus: 1",
-     "demo.yaml:32: claims[0].bogus: unknown key for a literal claim"),
+     "demo.yaml:33: claims[0].bogus: unknown key for a literal claim"),
     ("    param: base\n", "",
-     "demo.yaml:27: claims[0]: a literal claim needs exactly one of param, field, constant, "
+     "demo.yaml:28: claims[0]: a literal claim needs exactly one of param, field, constant, "
      "assign, call"),
     ("sources: [nanochat/gpt.py]", "sources: [../outside.py]",
-     "demo.yaml:4: sources[0]: '../outside.py': must be a relative path inside the repository"),
+     "demo.yaml:5: sources[0]: '../outside.py': must be a relative path inside the repository"),
     ("sources: [nanochat/gpt.py]", "sources: [/etc/passwd]",
-     "demo.yaml:4: sources[0]: '/etc/passwd': must be a relative path inside the repository"),
+     "demo.yaml:5: sources[0]: '/etc/passwd': must be a relative path inside the repository"),
     ('    arxiv: "2104.09864"', "    arxiv: soon",
-     "demo.yaml:24: papers[0].arxiv: expected an arXiv id like 2104.09864"),
+     "demo.yaml:25: papers[0].arxiv: expected an arXiv id like 2104.09864"),
     ("    others: {Llama 2: \"10000\"}", "    others: {GPT-2: gelu}",
-     "demo.yaml:19: comparisons[0].others.GPT-2: column 'GPT-2' is not in compare_with"),
+     "demo.yaml:20: comparisons[0].others.GPT-2: column 'GPT-2' is not in compare_with"),
     ("title: Demo", "title: Demo\ntitle: Again",
      "demo.yaml:3: title: duplicate key"),
     ("title: Demo", "title: !!python/object:os.system echo",
@@ -86,7 +89,7 @@ def test_valid_template_loads():
     ("title: Demo", "title: [unclosed",
      "demo.yaml:3: invalid YAML"),
     ("    claims: [base]\n    others", "    claims: []\n    others",
-     "demo.yaml:18: comparisons[0].claims: must not be empty"),
+     "demo.yaml:19: comparisons[0].claims: must not be empty"),
 ])
 def test_invalid_template(old, new, message):
     assert old in VALID

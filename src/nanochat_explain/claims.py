@@ -48,6 +48,7 @@ class Kind:
     supplies_value: bool = False  # whether ``as:`` may name a placeholder
 
 
+Checker = Callable[[ClaimSpec, FileFacts], Outcome]
 KINDS: dict[str, Kind] = {}
 
 _SCALAR = (str, int, float, bool, type(None))
@@ -63,10 +64,8 @@ def _kind(
     one_of: tuple[tuple[str, ...], ...] = (),
     symbol: str = "required",
     supplies_value: bool = False,
-) -> Callable[[Callable[[ClaimSpec, FileFacts], Outcome]], Callable[[ClaimSpec, FileFacts], Outcome]]:
-    def register(
-        fn: Callable[[ClaimSpec, FileFacts], Outcome],
-    ) -> Callable[[ClaimSpec, FileFacts], Outcome]:
+) -> Callable[[Checker], Checker]:
+    def register(fn: Checker) -> Checker:
         KINDS[name] = Kind(name, doc, keys, required, one_of, symbol, fn, supplies_value)
         return fn
 
@@ -93,7 +92,8 @@ def _scope(claim: ClaimSpec, facts: FileFacts) -> Class | Function:
     sym = facts.symbol(claim.symbol)
     if sym is None:
         raise _Unevaluable(
-            f"{claim.symbol} not found in {facts.path}{_nearest(claim.symbol, facts.symbol_names())}"
+            f"{claim.symbol} not found in {facts.path}"
+            f"{_nearest(claim.symbol, facts.symbol_names())}"
         )
     return sym
 
@@ -482,10 +482,8 @@ def _check_order(claim: ClaimSpec, facts: FileFacts) -> Outcome:
         missing = first if a is None else then
         return Outcome(Status.FAIL, fn.line, f"expected {first} before {then} in "
                        f"{fn.qualname}; no such step {missing}")
-    if isinstance(a, Call) and isinstance(b, Call):
-        before = a.order < b.order
-    else:
-        before = a.line < b.line
+    both_calls = isinstance(a, Call) and isinstance(b, Call)
+    before = a.order < b.order if both_calls else a.line < b.line  # type: ignore[union-attr]
     if before:
         return Outcome(Status.PASS, b.line,
                        f"{first} (line {a.line}) runs before {then} (line {b.line})")

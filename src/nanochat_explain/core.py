@@ -15,8 +15,8 @@ from nanochat_explain.errors import ExplainError, SourceError
 from nanochat_explain.facts import FileFacts
 from nanochat_explain.locate import Source
 from nanochat_explain.model import (
-    CheckReport,
     Checked,
+    CheckReport,
     ClaimSpec,
     Explanation,
     Result,
@@ -25,7 +25,6 @@ from nanochat_explain.model import (
     Template,
 )
 from nanochat_explain.templates import PLACEHOLDER
-
 
 _PARSED: dict[tuple[str, str], FileFacts] = {}  # (path, text) -> facts, for this process
 
@@ -36,9 +35,9 @@ def parse_file(source: Source, relpath: str) -> FileFacts:
     cached = _PARSED.get((relpath, text))
     if cached is not None:
         return cached
-    from nanochat_explain.extract import extract  # libcst is imported only when parsing
-
     import libcst
+
+    from nanochat_explain.extract import extract  # libcst is imported only when parsing
 
     try:
         facts = extract(text, relpath)
@@ -103,7 +102,7 @@ class Session:
         return Explanation(
             template=template,
             source=self.info,
-            summary=fill(template.summary, values),
+            summary=checked(template.summary_claims),
             diagram=fill_diagram(template.diagram, values),
             diagram_check=checked(template.diagram_claims),
             breakdown=tuple((item, fill(item.what, values), fill(item.why, values),

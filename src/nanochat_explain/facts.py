@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Union
 
 
 def canonical(source: str, bare_tuple: bool = False) -> str:
@@ -91,7 +90,7 @@ class Class:
     kind: str = "class"
 
 
-Symbol = Union[Class, Function]
+Symbol = Class | Function
 
 
 @dataclass(frozen=True)
@@ -106,7 +105,8 @@ class FileFacts:
     @cached_property
     def _symbols(self) -> dict[str, Symbol]:
         table: dict[str, Symbol] = {}
-        for sym in (*self.classes, *self.functions):
+        symbols: list[Symbol] = [*self.classes, *self.functions]
+        for sym in symbols:
             table.setdefault(sym.qualname, sym)
         return table
 

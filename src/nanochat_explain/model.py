@@ -74,6 +74,7 @@ class Template:
     path: str  # template file name, for messages
     title: str
     summary: str
+    summary_claims: tuple[str, ...]
     sources: tuple[str, ...]
     diagram: str
     diagram_claims: tuple[str, ...]
@@ -144,7 +145,7 @@ class SourceInfo:
 class Explanation:
     template: Template
     source: SourceInfo
-    summary: str
+    summary: Checked
     diagram: str
     diagram_check: Checked
     breakdown: tuple[tuple[Component, str, str, Checked], ...]  # (item, what, why, check)
@@ -162,7 +163,7 @@ class Explanation:
             "schema_version": 1,
             "module": t.module,
             "title": t.title,
-            "summary": self.summary,
+            "summary": self.template.summary,
             "source": self.source.as_dict(),
             "diagram": self.diagram,
             "diagram_claims": list(t.diagram_claims),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path, PurePosixPath
@@ -20,6 +20,7 @@ _TOP_KEYS = {
     "module": (str, True),
     "title": (str, True),
     "summary": (str, True),
+    "summary_claims": (list, True),
     "aliases": (list, False),
     "sources": (list, True),
     "diagram": (dict, True),
@@ -88,7 +89,7 @@ def _is(value: Any, types: type | tuple[type, ...]) -> bool:
 
 
 def _mapping(
-    ctx: _Ctx, data: Any, path: yamlsafe.Path_, spec: dict[str, tuple[type, bool]]
+    ctx: _Ctx, data: Any, path: yamlsafe.Path_, spec: Mapping[str, tuple[type, bool]]
 ) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ctx.error("expected a mapping", path)
@@ -105,7 +106,9 @@ def _mapping(
     return data
 
 
-def _strings(ctx: _Ctx, items: list[Any], path: yamlsafe.Path_, *, nonempty: bool) -> tuple[str, ...]:
+def _strings(
+    ctx: _Ctx, items: list[Any], path: yamlsafe.Path_, *, nonempty: bool
+) -> tuple[str, ...]:
     if nonempty and not items:
         raise ctx.error("must not be empty", path)
     for i, item in enumerate(items):
@@ -176,6 +179,7 @@ def parse(text: str, filename: str) -> Template:
         path=filename,
         title=top["title"],
         summary=top["summary"],
+        summary_claims=refs(top["summary_claims"], ("summary_claims",)),
         sources=sources,
         diagram=diagram["text"],
         diagram_claims=refs(diagram["claims"], ("diagram", "claims")),
@@ -248,7 +252,6 @@ def _claims(ctx: _Ctx, raw_claims: list[Any], sources: tuple[str, ...]) -> tuple
 
 
 def _texts(t: Template) -> Iterable[tuple[yamlsafe.Path_, str]]:
-    yield ("summary",), t.summary
     yield ("diagram", "text"), t.diagram
     for i, item in enumerate(t.breakdown):
         yield ("breakdown", i, "what"), item.what
@@ -258,6 +261,11 @@ def _texts(t: Template) -> Iterable[tuple[yamlsafe.Path_, str]]:
 
 
 def _check_placeholders(ctx: _Ctx, t: Template) -> None:
+    # `list` shows summaries without reading any code, so they carry no values
+    m = PLACEHOLDER.search(t.summary)
+    if m:
+        raise ctx.error(f"placeholder {{{m.group(1)}}} is not allowed in a summary, which "
+                        "`list` shows without reading the code", ("summary",))
     supplied = {c.placeholder for c in t.claims if c.placeholder}
     for path, text in _texts(t):
         for m in PLACEHOLDER.finditer(text):

@@ -81,6 +81,6 @@ def _convert(
                 for i, item in enumerate(node.value)]
     try:
         return loader.construct_object(node, deep=True)
-    except yaml.constructor.ConstructorError as exc:
+    except yaml.constructor.ConstructorError:
         raise TemplateError(f"tag {node.tag} is not allowed", file=filename,
                             line=lines[path], key=key_text(path) or None) from None

@@ -39,7 +39,8 @@ def explanation(exp: Explanation, options: Options) -> str:
     t = exp.template
     out = [f"# {t.title}", ""]
     sources = ", ".join(f"`{s}`" for s in t.sources)
-    out += [f"*{source_line(exp.source.repo, exp.source.commit)} · {sources}*", "", exp.summary, ""]
+    out += [f"*{source_line(exp.source.repo, exp.source.commit)} · {sources}*", "",
+            f"{exp.summary.status.mark} {t.summary}{_now(exp.summary)}", ""]
     bad = problems(exp)
     if bad:
         out += [f"> **{drift_heading(bad)}**", ">"]
@@ -68,7 +69,7 @@ def explanation(exp: Explanation, options: Options) -> str:
 
 
 def check(report: CheckReport, options: Options) -> str:
-    out = [f"# nanochat-explain check", "",
+    out = ["# nanochat-explain check", "",
            f"*{source_line(report.source.repo, report.source.commit)}*", ""]
     rows = []
     for module, results in report.modules:

@@ -28,7 +28,7 @@ def explanation(exp: Explanation, options: Options) -> str:
     out: list[str] = [t.title, "=" * len(t.title)]
     out.append(f"{source_line(exp.source.repo, exp.source.commit)} · {', '.join(t.sources)}")
     out.append("")
-    out += _wrap(exp.summary, "", w)
+    out += _wrap(f"{exp.summary.status.mark} {t.summary}", "", w, "  ")
     bad = problems(exp)
     if bad:
         out += ["", drift_heading(bad)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from rich.console import Console, Group
+from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
@@ -48,7 +48,10 @@ def explanation(exp: Explanation, options: Options) -> str:
     console.print(Text(t.title, style="bold"))
     console.print(Text(f"{source_line(exp.source.repo, exp.source.commit)} · "
                        f"{', '.join(t.sources)}", style="dim"))
-    console.print(exp.summary)
+    summary = Text()
+    summary.append(exp.summary.status.mark + " ", style=_STYLE[exp.summary.status])
+    summary.append(t.summary)
+    console.print(summary)
     bad = problems(exp)
     if bad:
         console.print(Panel(_problems(bad), title=drift_heading(bad), border_style="red",
