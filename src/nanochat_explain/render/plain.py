@@ -62,7 +62,7 @@ def explanation(exp: Explanation, options: Options) -> str:
 
 
 def check(report: CheckReport, options: Options) -> str:
-    out = [f"check: {source_line(report.source.repo, report.source.commit)}"]
+    out = [source_line(report.source.repo, report.source.commit)]
     for module, results in report.modules:
         passed = sum(r.status is Status.PASS for r in results)
         out.append(f"{module}: {passed}/{len(results)} claims hold")

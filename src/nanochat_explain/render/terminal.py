@@ -112,7 +112,7 @@ def _text(console: Console) -> str:
 
 def check(report: CheckReport, options: Options) -> str:
     console = _console(options)
-    console.print(Text(f"check: {source_line(report.source.repo, report.source.commit)}",
+    console.print(Text(source_line(report.source.repo, report.source.commit),
                        style="dim"))
     table = Table(expand=True)
     table.add_column("Module", style="bold")

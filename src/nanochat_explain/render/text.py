@@ -5,9 +5,9 @@ from __future__ import annotations
 from nanochat_explain.model import CheckReport, Explanation, Result, Status
 
 
-def source_line(exp_source_repo: str, commit: str | None) -> str:
+def source_line(repo: str, commit: str | None) -> str:
     at = f"@ {commit}" if commit else "(not a git checkout)"
-    return f"nanochat {exp_source_repo} {at}"
+    return f"checked against {repo} {at}"
 
 
 def drift_heading(problems: list[Result]) -> str:
