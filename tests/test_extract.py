@@ -70,7 +70,7 @@ def test_assignments_are_canonical():
     assert [(a.target, a.value) for a in facts.assigns] == [("LIMIT", "10")]
     config = facts.symbol("Config")
     assert isinstance(config, Class)
-    assert [(a.target, a.value) for a in config.fields] == [("width", "64"), ("name", "'x'")]
+    assert [(a.target, a.value) for a in config.assigns] == [("width", "64"), ("name", "'x'")]
 
 
 def test_calls_in_source_order_with_evaluation_order():

@@ -88,7 +88,7 @@ def test_claim_examples_are_valid_and_hold_on_the_fixture():
             "module": "example", "title": "t", "summary": "s",
             "summary_claims": [c["id"] for c in claims],
             "sources": ["nanochat/gpt.py"],
-            "diagram": {"text": " ".join("{%s}" % p for p in placeholders),
+            "diagram": {"text": " ".join("{" + p + "}" for p in placeholders),
                         "claims": [claims[0]["id"]]},
             "breakdown": [], "compare_with": ["x"], "comparisons": [], "papers": [],
             "claims": claims,

@@ -13,7 +13,7 @@ import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from nanochat_explain.facts import Assign, Call, Class, FileFacts, Function, canonical
 from nanochat_explain.model import ClaimSpec, Status
@@ -49,6 +49,7 @@ class Kind:
 
 
 Checker = Callable[[ClaimSpec, FileFacts], Outcome]
+T = TypeVar("T")
 KINDS: dict[str, Kind] = {}
 
 _SCALAR = (str, int, float, bool, type(None))
@@ -105,29 +106,29 @@ def _function(claim: ClaimSpec, facts: FileFacts) -> Function:
     return sym
 
 
-def _calls_in(sym: Class | Function, facts: FileFacts) -> list[Call]:
-    if isinstance(sym, Function):
-        return list(sym.calls)
-    calls = list(sym.calls)
-    for member in facts.members(sym.qualname):
-        calls.extend(member.calls)
-    return calls
+def _gather(
+    sym: Class | Function | None,
+    facts: FileFacts,
+    get: Callable[[Class | Function | FileFacts], tuple[T, ...]],
+) -> list[T]:
+    """What ``get`` reads from a scope: a function; a class with its methods; or, for
+    ``None``, the whole file."""
+    scopes: list[Class | Function | FileFacts]
+    if sym is None:
+        scopes = [facts, *facts.functions, *facts.classes]
+    elif isinstance(sym, Function):
+        scopes = [sym]
+    else:
+        scopes = [sym, *facts.members(sym.qualname)]
+    return [item for scope in scopes for item in get(scope)]
+
+
+def _calls_in(sym: Class | Function | None, facts: FileFacts) -> list[Call]:
+    return _gather(sym, facts, lambda s: s.calls)
 
 
 def _assigns_in(sym: Class | Function | None, facts: FileFacts) -> list[Assign]:
-    if sym is None:
-        out = list(facts.assigns)
-        for f in facts.functions:
-            out.extend(f.assigns)
-        for c in facts.classes:
-            out.extend(c.fields)
-        return out
-    if isinstance(sym, Function):
-        return list(sym.assigns)
-    out = list(sym.fields)
-    for member in facts.members(sym.qualname):
-        out.extend(member.assigns)
-    return out
+    return _gather(sym, facts, lambda s: s.assigns)
 
 
 def _canon(value: Any, bare_tuple: bool = False) -> str:
@@ -248,7 +249,7 @@ def _select(claim: ClaimSpec, facts: FileFacts) -> tuple[str, int, str]:
         if not isinstance(sym, Class):
             raise _Unevaluable(f"{claim.symbol} is not a class", sym.line if sym else None)
         name = _canon(claim.get("field"))
-        found = [a for a in sym.fields if a.target == name and a.op == "="]
+        found = [a for a in sym.assigns if a.target == name and a.op == "="]
         a = _pick(found, nth, f"field {name} with a value in {sym.qualname}",
                   [x.line for x in found])
         return a.value, a.line, f"{sym.qualname}.{name}"
@@ -545,21 +546,12 @@ def _check_absent(claim: ClaimSpec, facts: FileFacts) -> Outcome:
         return Outcome(Status.PASS, scope_line, f"no assignment like {_describe(spec)} in {where}")
     spec = claim.get("call")
     c_re, a_re = _regex(spec, "callee"), _regex(spec, "args")
-    calls = _calls_in(sym, facts) if sym else _all_calls(facts)
+    calls = _calls_in(sym, facts)
     for c in calls:
         if c_re.search(c.callee) and a_re.search(", ".join(c.args)):
             return Outcome(Status.FAIL, c.line, f"expected no call like {_describe(spec)} in "
                            f"{where}; found {c.text}")
     return Outcome(Status.PASS, scope_line, f"no call like {_describe(spec)} in {where}")
-
-
-def _all_calls(facts: FileFacts) -> list[Call]:
-    calls = list(facts.calls)
-    for f in facts.functions:
-        calls.extend(f.calls)
-    for c in facts.classes:
-        calls.extend(c.calls)
-    return calls
 
 
 def _regex(spec: dict[str, Any], key: str) -> re.Pattern[str]:

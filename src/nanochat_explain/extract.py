@@ -82,7 +82,7 @@ class _Collector(cst.CSTVisitor):
                 end_line=self._end_line(original_node),
                 bases=tuple(self._code(b.value) for b in original_node.bases),
                 decorators=tuple(self._code(d.decorator) for d in original_node.decorators),
-                fields=tuple(scope.assigns),
+                assigns=tuple(scope.assigns),
                 calls=tuple(scope.calls),
             )
         )

@@ -85,7 +85,7 @@ class Class:
     end_line: int
     bases: tuple[str, ...]
     decorators: tuple[str, ...]
-    fields: tuple[Assign, ...]
+    assigns: tuple[Assign, ...]  # the class body's own: fields and class attributes
     calls: tuple[Call, ...] = ()
     kind: str = "class"
 
