@@ -52,8 +52,14 @@ def mini_copy(tmp_path: Path) -> Path:
 
 
 def load_drifts() -> dict[str, dict]:
-    with open(FIXTURES / "drift.yaml", encoding="utf-8") as f:
-        return yaml.safe_load(f)
+    """Every drift in fixtures/drift/*.yaml, by name (names are unique across files)."""
+    drifts: dict[str, dict] = {}
+    for path in sorted((FIXTURES / "drift").glob("*.yaml")):
+        with open(path, encoding="utf-8") as f:
+            for name, drift in yaml.safe_load(f).items():
+                assert name not in drifts, f"drift {name!r} is defined twice"
+                drifts[name] = drift
+    return drifts
 
 
 def apply_drift(tree: Path, drift: dict) -> None:

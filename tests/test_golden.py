@@ -8,8 +8,9 @@ from __future__ import annotations
 import pytest
 
 from conftest import FIXTURES, invoke
+from nanochat_explain.templates import load_packaged
 
-MODULES = ["gpt", "attention", "mlp", "rotary"]
+MODULES = load_packaged().names()
 FORMATS = {"terminal": "ansi", "plain": "txt", "markdown": "md", "json": "json"}
 
 

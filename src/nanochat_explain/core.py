@@ -105,6 +105,9 @@ class Session:
             summary=checked(template.summary_claims),
             diagram=fill_diagram(template.diagram, values),
             diagram_check=checked(template.diagram_claims),
+            boxes=tuple((box, checked(box.claims)) for box in template.boxes),
+            notes=tuple((note, fill(note.text, values), checked(note.claims))
+                        for note in template.notes),
             breakdown=tuple((item, fill(item.what, values), fill(item.why, values),
                              checked(item.claims)) for item in template.breakdown),
             comparisons=tuple((row, fill(row.nanochat, values), checked(row.claims))
@@ -114,7 +117,9 @@ class Session:
         )
 
     def check_all(self, templates: Iterable[Template]) -> CheckReport:
-        return CheckReport(self.info, tuple((t.module, self.check(t)) for t in templates))
+        templates = list(templates)
+        return CheckReport(self.info, tuple((t.module, self.check(t)) for t in templates),
+                           tuple(t.backed_items() for t in templates))
 
 
 UNKNOWN = "?"

@@ -42,6 +42,22 @@ class ClaimSpec:
 
 
 @dataclass(frozen=True)
+class Box:
+    """A box drawn in the diagram, named by a label that occurs in it."""
+
+    label: str
+    claims: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Note:
+    """Where nanochat's own comments or docstrings disagree with its code."""
+
+    text: str
+    claims: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Component:
     name: str
     symbol: str
@@ -78,12 +94,22 @@ class Template:
     sources: tuple[str, ...]
     diagram: str
     diagram_claims: tuple[str, ...]
+    boxes: tuple[Box, ...]
     breakdown: tuple[Component, ...]
     compare_with: tuple[str, ...]
     comparisons: tuple[Comparison, ...]
     papers: tuple[Paper, ...]
     claims: tuple[ClaimSpec, ...]
+    notes: tuple[Note, ...] = ()
     aliases: tuple[str, ...] = ()
+
+    def backed_items(self) -> tuple[int, int]:
+        """(backed, all) over the pieces that state something about nanochat."""
+        groups = [[self.summary_claims, self.diagram_claims], [b.claims for b in self.boxes],
+                  [c.claims for c in self.breakdown], [r.claims for r in self.comparisons],
+                  [n.claims for n in self.notes]]
+        items = [claims for group in groups for claims in group]
+        return sum(1 for claims in items if claims), len(items)
 
 
 @dataclass(frozen=True)
@@ -148,9 +174,11 @@ class Explanation:
     summary: Checked
     diagram: str
     diagram_check: Checked
+    boxes: tuple[tuple[Box, Checked], ...]
     breakdown: tuple[tuple[Component, str, str, Checked], ...]  # (item, what, why, check)
     comparisons: tuple[tuple[Comparison, str, Checked], ...]  # (row, nanochat text, check)
     results: tuple[Result, ...]
+    notes: tuple[tuple[Note, str, Checked], ...] = ()
     values: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -167,6 +195,16 @@ class Explanation:
             "source": self.source.as_dict(),
             "diagram": self.diagram,
             "diagram_claims": list(t.diagram_claims),
+            "boxes": [
+                {"label": box.label, "status": check.status.value, "location": check.location,
+                 "claims": list(box.claims)}
+                for box, check in self.boxes
+            ],
+            "notes": [
+                {"text": text, "status": check.status.value, "location": check.location,
+                 "claims": list(note.claims)}
+                for note, text, check in self.notes
+            ],
             "breakdown": [
                 {
                     "name": item.name,
@@ -209,6 +247,7 @@ class Explanation:
 class CheckReport:
     source: SourceInfo
     modules: tuple[tuple[str, tuple[Result, ...]], ...]
+    coverage: tuple[tuple[int, int], ...] = ()  # (backed, all) items, per module
 
     def count(self, status: Status) -> int:
         return sum(r.status is status for _, results in self.modules for r in results)
@@ -222,8 +261,10 @@ class CheckReport:
             "schema_version": 1,
             "source": self.source.as_dict(),
             "modules": [
-                {"module": name, "claims": [r.as_dict() for r in results]}
-                for name, results in self.modules
+                {"module": name, "claims": [r.as_dict() for r in results],
+                 "coverage": {"backed": backed, "items": total}}
+                for (name, results), (backed, total) in zip(self.modules, self.coverage,
+                                                              strict=True)
             ],
             "summary": {s.value: self.count(s) for s in Status},
         }

@@ -12,7 +12,15 @@ from typing import Any
 from nanochat_explain import yamlsafe
 from nanochat_explain.claims import KINDS
 from nanochat_explain.errors import TemplateError
-from nanochat_explain.model import ClaimSpec, Comparison, Component, Paper, Template
+from nanochat_explain.model import (
+    Box,
+    ClaimSpec,
+    Comparison,
+    Component,
+    Note,
+    Paper,
+    Template,
+)
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -29,8 +37,11 @@ _TOP_KEYS = {
     "comparisons": (list, True),
     "papers": (list, True),
     "claims": (list, True),
+    "notes": (list, False),
 }
-_DIAGRAM_KEYS = {"text": (str, True), "claims": (list, True)}
+_DIAGRAM_KEYS = {"text": (str, True), "claims": (list, True), "boxes": (list, False)}
+_BOX_KEYS = {"label": (str, True), "claims": (list, True)}
+_NOTE_KEYS = {"text": (str, True), "claims": (list, True)}
 _COMPONENT_KEYS = {
     "name": (str, True),
     "symbol": (str, True),
@@ -144,6 +155,21 @@ def parse(text: str, filename: str) -> Template:
         return out
 
     diagram = _mapping(ctx, top["diagram"], ("diagram",), _DIAGRAM_KEYS)
+    boxes = []
+    for i, raw in enumerate(diagram.get("boxes", [])):
+        box = _mapping(ctx, raw, ("diagram", "boxes", i), _BOX_KEYS)
+        if box["label"] not in diagram["text"]:
+            raise ctx.error(f"label {box['label']!r} does not occur in the diagram",
+                            ("diagram", "boxes", i, "label"))
+        boxes.append(Box(box["label"], refs(box["claims"], ("diagram", "boxes", i, "claims"))))
+    for line, content in drawn_boxes(diagram["text"]):
+        if not any(b.label in content for b in boxes):
+            raise ctx.error(f"the box drawn at diagram line {line} ({' '.join(content.split())!r})"
+                            " is not backed: name it in diagram.boxes", ("diagram", "text"))
+    notes = []
+    for i, raw in enumerate(top.get("notes", [])):
+        note = _mapping(ctx, raw, ("notes", i), _NOTE_KEYS)
+        notes.append(Note(note["text"], refs(note["claims"], ("notes", i, "claims"))))
     breakdown = []
     for i, raw in enumerate(top["breakdown"]):
         item = _mapping(ctx, raw, ("breakdown", i), _COMPONENT_KEYS)
@@ -183,15 +209,37 @@ def parse(text: str, filename: str) -> Template:
         sources=sources,
         diagram=diagram["text"],
         diagram_claims=refs(diagram["claims"], ("diagram", "claims")),
+        boxes=tuple(boxes),
         breakdown=tuple(breakdown),
         compare_with=compare_with,
         comparisons=tuple(comparisons),
         papers=tuple(papers),
         claims=claims,
+        notes=tuple(notes),
         aliases=_strings(ctx, top.get("aliases", []), ("aliases",), nonempty=False),
     )
     _check_placeholders(ctx, template)
     return template
+
+
+def drawn_boxes(text: str) -> list[tuple[int, str]]:
+    """The boxes drawn with ┌─┐ │ │ └─┘ in a diagram: (first line, text inside)."""
+    lines = text.split("\n")
+    boxes = []
+    for row, line in enumerate(lines):
+        for top in re.finditer(r"┌─*┐", line):
+            left, right = top.start(), top.end() - 1
+            inside: list[str] = []
+            for below in lines[row + 1:]:
+                if len(below) > right and below[left] == "└" and below[right] == "┘":
+                    break
+                if len(below) <= right or below[left] != "│" or below[right] != "│":
+                    inside = []  # not a closed box after all
+                    break
+                inside.append(below[left + 1:right])
+            if inside:
+                boxes.append((row + 1, " ".join(inside)))
+    return boxes
 
 
 def _claims(ctx: _Ctx, raw_claims: list[Any], sources: tuple[str, ...]) -> tuple[ClaimSpec, ...]:
@@ -258,6 +306,8 @@ def _texts(t: Template) -> Iterable[tuple[yamlsafe.Path_, str]]:
         yield ("breakdown", i, "why"), item.why
     for i, row in enumerate(t.comparisons):
         yield ("comparisons", i, "nanochat"), row.nanochat
+    for i, note in enumerate(t.notes):
+        yield ("notes", i, "text"), note.text
 
 
 def _check_placeholders(ctx: _Ctx, t: Template) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from nanochat_explain.model import Checked, CheckReport, Explanation, Status
 from nanochat_explain.render import Options
 from nanochat_explain.render.text import (
+    NOTES_HEADING,
+    coverage_text,
     drift_heading,
     problem_line,
     problems,
@@ -49,10 +51,20 @@ def explanation(exp: Explanation, options: Options) -> str:
     d = exp.diagram_check
     out += ["## Data flow", "", "```text", exp.diagram.rstrip("\n"), "```", ""]
     out += [f"{d.status.mark} backed by {len(d.results)} claims.{_now(d)}", ""]
+    if exp.boxes:
+        rows = [[check.status.mark, box.label, f"`{check.location}`" + _now(check)]
+                for box, check in exp.boxes]
+        out += _table(["", "Box", "Where"], rows)
+        out.append("")
     out += ["## Components", ""]
     rows = [[check.status.mark, item.name, f"`{check.location}`", what + _now(check), why]
             for item, what, why, check in exp.breakdown]
     out += _table(["", "Component", "Where", "What", "Why"], rows)
+    if exp.notes:
+        out += ["", f"## {NOTES_HEADING}", ""]
+        rows = [[check.status.mark, text + _now(check), f"`{check.location}`"]
+                for _, text, check in exp.notes]
+        out += _table(["", "Note", "Code"], rows)
     out += ["", "## Compared with standard implementations", ""]
     rows = [[row.aspect, f"{text} ({_where(check)}){_now(check)}", *(o for _, o in row.others)]
             for row, text, check in exp.comparisons]
@@ -71,6 +83,11 @@ def explanation(exp: Explanation, options: Options) -> str:
 def check(report: CheckReport, options: Options) -> str:
     out = ["# nanochat-explain check", "",
            f"*{source_line(report.source.repo, report.source.commit)}*", ""]
+    rows = [[module, f"{sum(r.status is Status.PASS for r in results)}/{len(results)}",
+             coverage_text(*cov)]
+            for (module, results), cov in zip(report.modules, report.coverage, strict=True)]
+    out += _table(["Module", "Claims holding", "Coverage"], rows)
+    out.append("")
     rows = []
     for module, results in report.modules:
         for r in results:

@@ -7,6 +7,8 @@ import textwrap
 from nanochat_explain.model import CheckReport, Explanation, Status
 from nanochat_explain.render import Options
 from nanochat_explain.render.text import (
+    NOTES_HEADING,
+    coverage_text,
     drift_heading,
     problem_line,
     problems,
@@ -38,6 +40,11 @@ def explanation(exp: Explanation, options: Options) -> str:
     out += ["    " + line if line else "" for line in exp.diagram.rstrip("\n").split("\n")]
     for r in d.problems:
         out.append(f"  {problem_line(r)}")
+    if exp.boxes:
+        out.append("")
+        for box, check in exp.boxes:
+            out.append(f"  {check.status.mark} {box.label}  ({check.location})")
+            out += [f"      {problem_line(r)}" for r in check.problems]
     out += ["", "Components", ""]
     for item, what, why, check in exp.breakdown:
         out.append(f"  {check.status.mark} {item.name}  ({item.symbol}, {check.location})")
@@ -45,6 +52,11 @@ def explanation(exp: Explanation, options: Options) -> str:
         if why:
             out += _wrap("Why: " + why, "      ", w)
         out += [f"      {problem_line(r)}" for r in check.problems]
+    if exp.notes:
+        out += ["", NOTES_HEADING, ""]
+        for _, text, check in exp.notes:
+            out += _wrap(f"{check.status.mark} {text}  ({check.location})", "  ", w, "    ")
+            out += [f"      {problem_line(r)}" for r in check.problems]
     out += ["", "Compared with standard implementations", ""]
     for row, text, check in exp.comparisons:
         out.append(f"  {row.aspect}")
@@ -63,9 +75,10 @@ def explanation(exp: Explanation, options: Options) -> str:
 
 def check(report: CheckReport, options: Options) -> str:
     out = [source_line(report.source.repo, report.source.commit)]
-    for module, results in report.modules:
+    for (module, results), (backed, total) in zip(report.modules, report.coverage, strict=True):
         passed = sum(r.status is Status.PASS for r in results)
-        out.append(f"{module}: {passed}/{len(results)} claims hold")
+        out.append(f"{module}: {passed}/{len(results)} claims hold; "
+                   f"{coverage_text(backed, total)}")
         for r in results:
             if r.status is not Status.PASS:
                 out.append(f"  {problem_line(r)}")

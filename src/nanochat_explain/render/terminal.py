@@ -12,7 +12,13 @@ from rich.text import Text
 
 from nanochat_explain.model import Checked, CheckReport, Explanation, Result, Status
 from nanochat_explain.render import Options
-from nanochat_explain.render.text import drift_heading, problem_line, problems, source_line
+from nanochat_explain.render.text import (
+    NOTES_HEADING,
+    drift_heading,
+    problem_line,
+    problems,
+    source_line,
+)
 from nanochat_explain.templates import Catalog
 
 _STYLE = {Status.PASS: "green", Status.FAIL: "bold red", Status.ERROR: "bold yellow"}
@@ -61,6 +67,13 @@ def explanation(exp: Explanation, options: Options) -> str:
                         title_align="left", border_style=_STYLE[d.status], expand=False))
     if d.problems:
         console.print(_problems(d.problems))
+    for box, check in exp.boxes:
+        line = Text("  ")
+        line.append(check.status.mark, style=_STYLE[check.status])
+        line.append(f" {box.label}  ")
+        line.append(check.location, style="cyan")
+        line.append(_problems(check.problems))
+        console.print(line)
 
     table = Table(title="Components", title_justify="left", show_lines=True, expand=True)
     table.add_column("", width=1)
@@ -71,6 +84,15 @@ def explanation(exp: Explanation, options: Options) -> str:
         body = what + (f"\nWhy: {why}" if why else "")
         table.add_row(_mark(check.status), item.name, check.location, _cell(body, check))
     console.print(table)
+
+    if exp.notes:
+        notes = Table(title=NOTES_HEADING, title_justify="left", show_lines=True, expand=True)
+        notes.add_column("", width=1)
+        notes.add_column("Note", ratio=1)
+        notes.add_column("Code", style="cyan", no_wrap=True)
+        for _, text, check in exp.notes:
+            notes.add_row(_mark(check.status), _cell(text, check), check.location)
+        console.print(notes)
 
     table = Table(title="Compared with standard implementations", title_justify="left",
                   show_lines=True, expand=True)
@@ -117,12 +139,14 @@ def check(report: CheckReport, options: Options) -> str:
     table = Table(expand=True)
     table.add_column("Module", style="bold")
     table.add_column("Holds", justify="right")
+    table.add_column("Backed", justify="right")
     table.add_column("Problems", ratio=1)
-    for module, results in report.modules:
+    for (module, results), (backed, total) in zip(report.modules, report.coverage, strict=True):
         passed = sum(r.status is Status.PASS for r in results)
         bad = [r for r in results if r.status is not Status.PASS]
         style = "green" if not bad else "bold red"
-        table.add_row(module, Text(f"{passed}/{len(results)}", style=style), _problems(bad))
+        table.add_row(module, Text(f"{passed}/{len(results)}", style=style),
+                      f"{backed}/{total}", _problems(bad))
     console.print(table)
     counts = ", ".join(f"{report.count(s)} {s.value}" for s in Status)
     console.print(Text(counts, style="green" if report.ok else "bold red"))

@@ -25,5 +25,12 @@ def problems(exp: Explanation) -> list[Result]:
     return [r for r in exp.results if r.status is not Status.PASS]
 
 
+NOTES_HEADING = "Where nanochat's comments disagree with its code"
+
+
+def coverage_text(backed: int, total: int) -> str:
+    return f"{backed}/{total} items backed"
+
+
 def summary_counts(report: CheckReport) -> str:
     return ", ".join(f"{report.count(s)} {s.value}" for s in Status)
