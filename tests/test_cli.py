@@ -175,3 +175,22 @@ def test_python_dash_m_and_console_script(tmp_path):
         done = subprocess.run([str(script), "check", "--repo", str(MINI)], capture_output=True,
                               text=True, check=False)
         assert done.returncode == 0
+
+
+def test_coverage_lists_unmentioned_symbols(mini_copy):
+    extra = mini_copy / "nanochat" / "extra.py"
+    extra.write_text("class Unused:\n    def method(self):\n        pass\n\n\ndef helper():\n"
+                     "    def inner():\n        pass\n")
+    result = invoke(["coverage", "--repo", str(mini_copy), "--format", "json"])
+    assert result.code == 0
+    data = json.loads(result.out)
+    rows = [(u["file"], u["name"], u["kind"], u["line"]) for u in data["unmentioned"]]
+    assert ("nanochat/extra.py", "Unused", "class", 1) in rows
+    assert ("nanochat/extra.py", "Unused.method", "method", 2) in rows
+    assert ("nanochat/extra.py", "helper", "function", 6) in rows
+    assert not any(name == "helper.inner" for _, name, _, _ in rows)
+    names = {name for _, name, _, _ in rows}
+    assert "MLP" not in names and "GPT.forward" not in names and "apply_rotary_emb" not in names
+    assert data["summary"]["total"] - data["summary"]["mentioned"] == len(rows)
+    plain = invoke(["coverage", "--repo", str(mini_copy)]).out
+    assert "nanochat/extra.py:\n      1  class    Unused\n" in plain

@@ -119,3 +119,39 @@ def test_aliases_resolve():
     assert catalog.get("ATTN").module == "attention"
     assert catalog.get("model").module == "gpt"
     assert catalog.get("nonsense") is None
+
+
+def test_drawn_boxes_are_found():
+    from nanochat_explain.templates import drawn_boxes
+
+    text = ("  ┌────┐   ┌──┐\n"
+            "  │ ab │   │c │\n"
+            "  │ d  │   └──┘\n"
+            "  └────┘\n"
+            "  ┌──┐ open\n"
+            "  │x \n")
+    assert drawn_boxes(text) == [(1, " ab   d  "), (1, "c ")]
+
+
+def test_an_unlisted_box_is_an_error():
+    text = VALID.replace("    base = {base}\n", "    ┌──────┐\n    │ rope │\n    └──────┘\n")
+    with pytest.raises(TemplateError) as info:
+        parse(text, "demo.yaml")
+    assert str(info.value) == ("demo.yaml:8: diagram.text: the box drawn at diagram line 1 "
+                               "('rope') is not backed: name it in diagram.boxes")
+    listed = text.replace("  claims: [base]\n  text:",
+                          "  claims: [base]\n  boxes: [{label: rope, claims: [base]}]\n  text:")
+    assert parse(listed, "demo.yaml").boxes[0].label == "rope"
+    wrong = listed.replace("label: rope", "label: ropes")
+    with pytest.raises(TemplateError, match="label 'ropes' does not occur in the diagram"):
+        parse(wrong, "demo.yaml")
+
+
+def test_notes_are_backed_and_filled():
+    text = VALID + ("notes:\n  - text: 'the comment says 10000; the code has {base}'\n"
+                    "    claims: [base]\n")
+    t = parse(text, "demo.yaml")
+    assert t.notes[0].claims == ("base",)
+    empty = VALID + "notes:\n  - text: a note\n    claims: []\n"
+    with pytest.raises(TemplateError, match=r"notes\[0\]\.claims: must not be empty"):
+        parse(empty, "demo.yaml")

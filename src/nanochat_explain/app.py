@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nanochat_explain.core import Session
+from nanochat_explain.core import coverage as core_coverage
 from nanochat_explain.errors import ExplainError, UsageError
 from nanochat_explain.locate import locate
-from nanochat_explain.model import CheckReport, Explanation, Template
+from nanochat_explain.model import CheckReport, CoverageReport, Explanation, Template
 from nanochat_explain.templates import Catalog, load_dir, load_packaged
 
 
@@ -48,6 +49,11 @@ def explain(module: str, repo: str | None, templates_dir: str | None = None) -> 
     session = Session(locate(repo))
     exp = session.explain(template)
     return ExplainRun(exp, tuple(session.problems()))
+
+
+def coverage(repo: str | None, templates_dir: str | None = None) -> CoverageReport:
+    session = Session(locate(repo))
+    return core_coverage(session, catalog(templates_dir).templates)
 
 
 @dataclass(frozen=True)

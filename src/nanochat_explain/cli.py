@@ -142,6 +142,18 @@ def check(modules: tuple[str, ...], repo: str | None, templates_dir: str | None,
     return OK if run.report.ok else FAILED
 
 
+@cli.command(epilog=EXIT_CODES)
+@_source_options
+@_format_option
+def coverage(repo: str | None, templates_dir: str | None, fmt: str | None) -> int:
+    """List the classes and functions under nanochat/ and in scripts/base_train.py that no
+    template mentions."""
+    from nanochat_explain import app
+
+    _emit(fmt, "coverage", app.coverage(repo, templates_dir))
+    return OK
+
+
 @cli.command("list", epilog=EXIT_CODES)
 @click.option("--templates", "templates_dir", metavar="DIR",
               help="Use the templates in DIR instead of the packaged ones.")

@@ -12,17 +12,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nanochat_explain.errors import ExplainError, SourceError
-from nanochat_explain.facts import FileFacts
+from nanochat_explain.facts import Class, FileFacts, Function
 from nanochat_explain.locate import Source
 from nanochat_explain.model import (
     Checked,
     CheckReport,
     ClaimSpec,
+    CoverageReport,
     Explanation,
     Result,
     SourceInfo,
     Status,
     Template,
+    Unmentioned,
 )
 from nanochat_explain.templates import PLACEHOLDER
 
@@ -120,6 +122,48 @@ class Session:
         templates = list(templates)
         return CheckReport(self.info, tuple((t.module, self.check(t)) for t in templates),
                            tuple(t.backed_items() for t in templates))
+
+
+COVERAGE_SCOPE = ("nanochat/", "scripts/base_train.py")
+
+
+def mentioned_names(templates: Iterable[Template]) -> set[str]:
+    """Every symbol a template names: claim and component symbols, and callees."""
+    names: set[str] = set()
+    for t in templates:
+        for claim in t.claims:
+            if claim.symbol:
+                names.add(claim.symbol)
+            for key in ("callee", "first", "then"):
+                value = claim.get(key)
+                if isinstance(value, str):
+                    names.add(value)
+        names.update(item.symbol for item in t.breakdown)
+    # a name implies its enclosing classes: GPT.forward mentions GPT
+    for name in list(names):
+        parts = name.split(".")
+        names.update(".".join(parts[:i]) for i in range(1, len(parts)))
+    return names
+
+
+def coverage(session: Session, templates: Iterable[Template]) -> CoverageReport:
+    names = mentioned_names(templates)
+    files = session.source.list_files(COVERAGE_SCOPE)
+    total = 0
+    unmentioned: list[Unmentioned] = []
+    for relpath in files:
+        facts = session.facts(relpath)
+        if isinstance(facts, ExplainError):
+            continue
+        functions = {f.qualname for f in facts.functions}
+        symbols: list[Class | Function] = [*facts.classes, *facts.functions]
+        for sym in sorted(symbols, key=lambda s: s.line):
+            if sym.qualname.rpartition(".")[0] in functions:
+                continue  # a function nested in a function is part of its body
+            total += 1
+            if sym.qualname not in names:
+                unmentioned.append(Unmentioned(relpath, sym.qualname, sym.kind, sym.line))
+    return CoverageReport(session.info, tuple(files), total, tuple(unmentioned))
 
 
 UNKNOWN = "?"

@@ -22,6 +22,19 @@ class Source:
     display: str  # how the output names it: relative to the working directory when inside it
     commit: str | None  # short id of HEAD, None outside git
 
+    def list_files(self, scope: tuple[str, ...]) -> list[str]:
+        """Python files under the given folders (ending in /) or equal to the given paths."""
+        found: set[str] = set()
+        for entry in scope:
+            if entry.endswith("/"):
+                folder = self.root / entry
+                if folder.is_dir():
+                    found.update(p.relative_to(self.root).as_posix()
+                                 for p in folder.rglob("*.py") if p.is_file())
+            elif (self.root / entry).is_file():
+                found.add(entry)
+        return sorted(found)
+
     def read_text(self, relpath: str) -> str:
         path = self.root / relpath
         try:

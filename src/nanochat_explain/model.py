@@ -244,6 +244,40 @@ class Explanation:
 
 
 @dataclass(frozen=True)
+class Unmentioned:
+    file: str
+    name: str
+    kind: str
+    line: int
+
+
+@dataclass(frozen=True)
+class CoverageReport:
+    """The classes and functions of the checkout that no template mentions."""
+
+    source: SourceInfo
+    files: tuple[str, ...]
+    total: int
+    unmentioned: tuple[Unmentioned, ...]
+
+    @property
+    def mentioned(self) -> int:
+        return self.total - len(self.unmentioned)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": 1,
+            "source": self.source.as_dict(),
+            "files": list(self.files),
+            "unmentioned": [
+                {"file": u.file, "name": u.name, "kind": u.kind, "line": u.line}
+                for u in self.unmentioned
+            ],
+            "summary": {"mentioned": self.mentioned, "total": self.total},
+        }
+
+
+@dataclass(frozen=True)
 class CheckReport:
     source: SourceInfo
     modules: tuple[tuple[str, tuple[Result, ...]], ...]

@@ -29,7 +29,7 @@ def render(fmt: str, what: str, value: Any, options: Options | None = None) -> s
     """Render ``value`` (an explanation, check report or catalog listing) as text.
 
     ``what`` names the function every renderer module provides:
-    ``explanation``, ``check`` or ``listing``.
+    ``explanation``, ``check``, ``coverage`` or ``listing``.
     """
     fn = getattr(_module(fmt), what)
     return str(fn(value, options or Options()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from nanochat_explain.model import CheckReport, Explanation
+from nanochat_explain.model import CheckReport, CoverageReport, Explanation
 from nanochat_explain.render import Options
 from nanochat_explain.templates import Catalog
 
@@ -19,6 +19,10 @@ def explanation(exp: Explanation, options: Options) -> str:
 
 
 def check(report: CheckReport, options: Options) -> str:
+    return _dump(report.as_dict())
+
+
+def coverage(report: CoverageReport, options: Options) -> str:
     return _dump(report.as_dict())
 
 

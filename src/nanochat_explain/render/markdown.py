@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nanochat_explain.model import Checked, CheckReport, Explanation, Status
+from nanochat_explain.model import Checked, CheckReport, CoverageReport, Explanation, Status
 from nanochat_explain.render import Options
 from nanochat_explain.render.text import (
     NOTES_HEADING,
@@ -98,6 +98,16 @@ def check(report: CheckReport, options: Options) -> str:
     failing = [r for _, results in report.modules for r in results if r.status is not Status.PASS]
     if failing:
         out += ["", f"**{len(failing)} claims do not hold.**"]
+    return "\n".join(out) + "\n"
+
+
+def coverage(report: CoverageReport, options: Options) -> str:
+    out = ["# nanochat-explain coverage", "",
+           f"*{source_line(report.source.repo, report.source.commit)}*", "",
+           f"{report.mentioned}/{report.total} classes and functions mentioned by a template.",
+           ""]
+    rows = [[f"`{u.file}:{u.line}`", f"`{u.name}`", u.kind] for u in report.unmentioned]
+    out += _table(["Where", "Not mentioned", "Kind"], rows)
     return "\n".join(out) + "\n"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from nanochat_explain.model import CheckReport, Explanation, Status
+from nanochat_explain.model import CheckReport, CoverageReport, Explanation, Status
 from nanochat_explain.render import Options
 from nanochat_explain.render.text import (
     NOTES_HEADING,
@@ -83,6 +83,20 @@ def check(report: CheckReport, options: Options) -> str:
             if r.status is not Status.PASS:
                 out.append(f"  {problem_line(r)}")
     out.append(summary_counts(report))
+    return "\n".join(out) + "\n"
+
+
+def coverage(report: CoverageReport, options: Options) -> str:
+    out = [source_line(report.source.repo, report.source.commit)]
+    current = None
+    for u in report.unmentioned:
+        if u.file != current:
+            out.append(f"{u.file}:")
+            current = u.file
+        out.append(f"  {u.line:>5}  {u.kind:<8} {u.name}")
+    pct = 100 * report.mentioned / report.total if report.total else 100.0
+    out.append(f"{report.mentioned}/{report.total} classes and functions mentioned ({pct:.0f}%) "
+               f"in {len(report.files)} files")
     return "\n".join(out) + "\n"
 
 

@@ -10,7 +10,14 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from nanochat_explain.model import Checked, CheckReport, Explanation, Result, Status
+from nanochat_explain.model import (
+    Checked,
+    CheckReport,
+    CoverageReport,
+    Explanation,
+    Result,
+    Status,
+)
 from nanochat_explain.render import Options
 from nanochat_explain.render.text import (
     NOTES_HEADING,
@@ -150,6 +157,14 @@ def check(report: CheckReport, options: Options) -> str:
     console.print(table)
     counts = ", ".join(f"{report.count(s)} {s.value}" for s in Status)
     console.print(Text(counts, style="green" if report.ok else "bold red"))
+    return _text(console)
+
+
+def coverage(report: CoverageReport, options: Options) -> str:
+    from nanochat_explain.render import plain
+
+    console = _console(options)
+    console.print(Text(plain.coverage(report, options).rstrip("\n")))
     return _text(console)
 
 
