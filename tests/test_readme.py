@@ -28,6 +28,10 @@ def _render(args: str, tmp: Path) -> str | None:
     """Output of one README block, or None when it needs a checkout that is not here."""
     words = shlex.split(args)
     cwd, shown = None, None
+    if "{bundled}" in words:
+        words.remove("{bundled}")
+        cwd = tmp / "empty"
+        cwd.mkdir(parents=True)
     for i, word in enumerate(words):
         if word == "{nanochat}":
             real = os.environ.get("NANOCHAT_DIR")

@@ -39,7 +39,7 @@ _ERROR_CODES: list[tuple[type[ExplainError], int]] = [
     (SourceError, SOURCE),
 ]
 
-FORMAT_NAMES = ("terminal", "plain", "markdown", "json")
+FORMAT_NAMES = ("terminal", "plain", "markdown", "json", "svg")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -152,6 +152,83 @@ def coverage(repo: str | None, templates_dir: str | None, fmt: str | None) -> in
 
     _emit(fmt, "coverage", app.coverage(repo, templates_dir))
     return OK
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.option("--repo", metavar="PATH",
+              help="nanochat checkout (default: $NANOCHAT_DIR, else the enclosing checkout).")
+@click.option("--templates", "templates_dir", metavar="DIR",
+              help="Snapshot the files the templates in DIR read.")
+@click.option("-o", "--output", "out", metavar="FILE", required=True,
+              help="Where to write the snapshot ('-' for standard output).")
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists and differs.")
+def snapshot(repo: str | None, templates_dir: str | None, out: str, force: bool) -> int:
+    """Write a facts snapshot of a checkout: names, lines, signatures, values, calls and
+    assignments the templates read; never function bodies, comments or docstrings."""
+    from nanochat_explain import app
+
+    run = app.snapshot(repo, out, force, templates_dir)
+    if out == "-":
+        click.echo(run.text, nl=False)
+    else:
+        state = "wrote" if run.written else "unchanged:"
+        click.echo(f"{state} {out} ({run.files} files, nanochat@{run.commit})", err=True)
+    return OK
+
+
+@cli.command("install-skill", epilog=EXIT_CODES)
+@click.option("--dest", metavar="DIR",
+              help="Install under DIR/.claude/skills/explain/ (default: the nanochat checkout "
+                   "if one is found, else the current directory).")
+@click.option("--force", is_flag=True, help="Overwrite an existing SKILL.md that differs.")
+def install_skill(dest: str | None, force: bool) -> int:
+    """Install the /explain agent skill (Claude Code skill format)."""
+    from nanochat_explain import app
+
+    run = app.install_skill(dest, force)
+    click.echo(f"{'wrote' if run.written else 'unchanged:'} {run.path}")
+    return OK
+
+
+@cli.command("all", epilog=EXIT_CODES)
+@_source_options
+@_format_option
+def all_(repo: str | None, templates_dir: str | None, fmt: str | None) -> int:
+    """Explain every module in one document (markdown gets a table of contents)."""
+    from nanochat_explain import app
+
+    run = app.explain_all(repo, templates_dir)
+    _warn(run.unreadable)
+    _emit(fmt, "document", list(run.explanations))
+    return SOURCE if run.unreadable else OK
+
+
+@cli.command(epilog=EXIT_CODES)
+@_source_options
+@click.option("--out", "out", metavar="DIR", required=True,
+              help="Folder for one markdown file per module and an index.md.")
+@click.option("--check", "check_only", is_flag=True,
+              help="Write nothing; print a unified diff and exit 1 when a file differs from "
+                   "what the code says now.")
+@click.option("--force", is_flag=True,
+              help="Overwrite files in DIR that nanochat-explain did not write.")
+def docs(repo: str | None, templates_dir: str | None, out: str, check_only: bool,
+         force: bool) -> int:
+    """Write (or with --check, verify) markdown docs of every module."""
+    from nanochat_explain import app
+
+    run = app.docs(repo, out, check_only, force, templates_dir)
+    _warn(run.unreadable)
+    if check_only:
+        if run.diff:
+            click.echo(run.diff, nl=False)
+            click.echo(f"nanochat-explain: docs in {out} differ from the code; regenerate with "
+                       f"nanochat-explain docs --out {out}", err=True)
+            return FAILED
+        click.echo(f"docs in {out} match the code ({len(run.files)} files)", err=True)
+        return SOURCE if run.unreadable else OK
+    click.echo(f"wrote {len(run.written)} of {len(run.files)} files in {out}", err=True)
+    return SOURCE if run.unreadable else OK
 
 
 @cli.command("list", epilog=EXIT_CODES)

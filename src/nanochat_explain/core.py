@@ -60,19 +60,24 @@ class Session:
     """One run over one checkout: each file is read and parsed at most once."""
 
     source: Source
+    label: str | None = None  # how the output names the source, instead of path and commit
     _facts: dict[str, FileFacts | ExplainError] = field(default_factory=dict)
 
     def facts(self, relpath: str) -> FileFacts | ExplainError:
         if relpath not in self._facts:
+            bundle = self.source.bundle
             try:
-                self._facts[relpath] = parse_file(self.source, relpath)
+                self._facts[relpath] = (bundle.facts(relpath) if bundle is not None
+                                        else parse_file(self.source, relpath))
             except ExplainError as exc:
                 self._facts[relpath] = exc
         return self._facts[relpath]
 
     @property
     def info(self) -> SourceInfo:
-        return SourceInfo(self.source.display, self.source.commit)
+        s = self.source
+        return SourceInfo(s.display, s.commit, bundled=s.bundle is not None, dirty=s.dirty,
+                          label=self.label)
 
     def problems(self) -> list[ExplainError]:
         """The files that could not be read or parsed, in the order they were asked for."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 
 def canonical(source: str, bare_tuple: bool = False) -> str:
@@ -120,3 +121,88 @@ class FileFacts:
         """The functions defined inside a class or function, nested ones included."""
         prefix = qualname + "."
         return [f for f in self.functions if f.qualname.startswith(prefix)]
+
+
+# -- plain data, for the bundled snapshot and the cache ------------------------------
+# Compact lists rather than objects: a snapshot of nanochat stays small and diffable.
+
+
+def _call_data(c: Call) -> list[Any]:
+    return [c.callee, list(c.args), [list(kw) for kw in c.kwargs], c.line, c.column, c.order]
+
+
+def _call(d: list[Any]) -> Call:
+    return Call(d[0], tuple(d[1]), tuple((k, v) for k, v in d[2]), d[3], d[4], d[5])
+
+
+def _assign_data(a: Assign) -> list[Any]:
+    return [a.target, a.value, a.line, a.op]
+
+
+def _assign(d: list[Any]) -> Assign:
+    return Assign(d[0], d[1], d[2], d[3])
+
+
+def to_data(facts: FileFacts) -> dict[str, Any]:
+    """The facts as JSON-ready data: names, lines, signatures, calls and assignments."""
+    return {
+        "path": facts.path,
+        "line_count": facts.line_count,
+        "classes": [
+            {"qualname": c.qualname, "line": c.line, "end_line": c.end_line,
+             "bases": list(c.bases), "decorators": list(c.decorators),
+             "assigns": [_assign_data(a) for a in c.assigns],
+             "calls": [_call_data(x) for x in c.calls]}
+            for c in facts.classes
+        ],
+        "functions": [
+            {"qualname": f.qualname, "line": f.line, "end_line": f.end_line, "kind": f.kind,
+             "params": [[p.name, p.default, p.line, p.star] for p in f.params],
+             "decorators": list(f.decorators),
+             "calls": [_call_data(x) for x in f.calls],
+             "assigns": [_assign_data(a) for a in f.assigns],
+             "returns": [list(r) for r in f.returns]}
+            for f in facts.functions
+        ],
+        "assigns": [_assign_data(a) for a in facts.assigns],
+        "calls": [_call_data(x) for x in facts.calls],
+    }
+
+
+def from_data(d: dict[str, Any]) -> FileFacts:
+    """The inverse of :func:`to_data`; raises KeyError, TypeError, ValueError or IndexError
+    on data of another shape."""
+    return FileFacts(
+        path=d["path"],
+        line_count=d["line_count"],
+        classes=tuple(
+            Class(c["qualname"], c["line"], c["end_line"], tuple(c["bases"]),
+                  tuple(c["decorators"]), tuple(_assign(a) for a in c["assigns"]),
+                  tuple(_call(x) for x in c["calls"]))
+            for c in d["classes"]
+        ),
+        functions=tuple(
+            Function(f["qualname"], f["line"], f["end_line"],
+                     tuple(Param(p[0], p[1], p[2], p[3]) for p in f["params"]),
+                     tuple(f["decorators"]), tuple(_call(x) for x in f["calls"]),
+                     tuple(_assign(a) for a in f["assigns"]),
+                     tuple((r[0], r[1]) for r in f["returns"]), f["kind"])
+            for f in d["functions"]
+        ),
+        assigns=tuple(_assign(a) for a in d["assigns"]),
+        calls=tuple(_call(x) for x in d["calls"]),
+    )
+
+
+def outline(facts: FileFacts) -> FileFacts:
+    """Only the symbols, their lines and signatures: no calls, assignments or returns."""
+    return FileFacts(
+        path=facts.path,
+        line_count=facts.line_count,
+        classes=tuple(Class(c.qualname, c.line, c.end_line, c.bases, c.decorators, ())
+                      for c in facts.classes),
+        functions=tuple(Function(f.qualname, f.line, f.end_line, f.params, f.decorators, (), (),
+                                 (), f.kind) for f in facts.functions),
+        assigns=(),
+        calls=(),
+    )

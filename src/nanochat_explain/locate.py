@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nanochat_explain.errors import SourceError
+
+if TYPE_CHECKING:
+    from nanochat_explain.snapshot import Bundle
 
 MARKER = "nanochat/gpt.py"
 ENV_VAR = "NANOCHAT_DIR"
@@ -16,14 +21,19 @@ HINT = f"pass --repo PATH or set {ENV_VAR} to a nanochat checkout"
 
 @dataclass(frozen=True)
 class Source:
-    """A nanochat checkout on disk."""
+    """A nanochat checkout on disk, or the bundled facts of one."""
 
     root: Path
     display: str  # how the output names it: relative to the working directory when inside it
     commit: str | None  # short id of HEAD, None outside git
+    dirty: bool | None = None  # uncommitted changes to tracked files; None outside git
+    bundle: Bundle | None = None
 
     def list_files(self, scope: tuple[str, ...]) -> list[str]:
         """Python files under the given folders (ending in /) or equal to the given paths."""
+        if self.bundle is not None:
+            return sorted(p for p in self.bundle.files
+                          if any(p == s or (s.endswith("/") and p.startswith(s)) for s in scope))
         found: set[str] = set()
         for entry in scope:
             if entry.endswith("/"):
@@ -36,6 +46,8 @@ class Source:
         return sorted(found)
 
     def read_text(self, relpath: str) -> str:
+        if self.bundle is not None:
+            raise SourceError("the bundled facts hold no source text", file=relpath)
         path = self.root / relpath
         try:
             data = path.read_bytes()
@@ -103,6 +115,25 @@ def head_commit(root: Path) -> str | None:
     return None  # a branch with no commits yet
 
 
+def has_changes(root: Path) -> bool | None:
+    """Whether tracked files differ from HEAD; None when git cannot tell."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return bool(done.stdout.strip()) if done.returncode == 0 else None
+
+
+def bundled() -> Source:
+    from nanochat_explain.snapshot import load_bundled
+
+    bundle = load_bundled()
+    return Source(root=Path("."), display=f"nanochat@{bundle.commit}", commit=bundle.commit,
+                  bundle=bundle)
+
+
 def is_checkout(path: Path) -> bool:
     return (path / MARKER).is_file()
 
@@ -112,7 +143,8 @@ def locate(
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
 ) -> Source:
-    """``--repo``, else ``$NANOCHAT_DIR``, else the checkout enclosing ``cwd``."""
+    """``--repo``, else ``$NANOCHAT_DIR``, else the checkout enclosing ``cwd``, else the
+    bundled facts."""
     env = os.environ if env is None else env
     cwd = Path.cwd() if cwd is None else cwd
     if repo is not None or env.get(ENV_VAR):
@@ -129,5 +161,7 @@ def locate(
                 root = candidate
                 break
         else:
-            raise SourceError(f"no nanochat checkout found; {HINT}")
-    return Source(root=root, display=_display(root, cwd.resolve()), commit=head_commit(root))
+            return bundled()
+    commit = head_commit(root)
+    return Source(root=root, display=_display(root, cwd.resolve()), commit=commit,
+                  dirty=has_changes(root) if commit else None)

@@ -162,9 +162,25 @@ class Checked:
 class SourceInfo:
     repo: str
     commit: str | None
+    bundled: bool = False
+    dirty: bool | None = None
+    label: str | None = None  # names the source instead of path and commit (docs)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"repo": self.repo, "commit": self.commit}
+        return {"repo": self.repo, "commit": self.commit, "bundled": self.bundled,
+                "dirty": self.dirty}
+
+    @property
+    def text(self) -> str:
+        """How the output names what it explained."""
+        if self.label is not None:
+            return self.label
+        if self.bundled:
+            return f"{self.repo} (bundled facts)"
+        if self.commit is None:
+            return f"{self.repo} (not a git checkout)"
+        changes = " with uncommitted changes" if self.dirty else ""
+        return f"{self.repo} @ {self.commit}{changes}"
 
 
 @dataclass(frozen=True)

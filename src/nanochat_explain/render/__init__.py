@@ -10,7 +10,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Any
 
-FORMATS = ("terminal", "plain", "markdown", "json")
+FORMATS = ("terminal", "plain", "markdown", "json", "svg")
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,8 @@ def render(fmt: str, what: str, value: Any, options: Options | None = None) -> s
     """Render ``value`` (an explanation, check report or catalog listing) as text.
 
     ``what`` names the function every renderer module provides:
-    ``explanation``, ``check``, ``coverage`` or ``listing``.
+    ``explanation``, ``document`` (a list of explanations), ``check``, ``coverage`` or
+    ``listing``.
     """
     fn = getattr(_module(fmt), what)
     return str(fn(value, options or Options()))

@@ -18,6 +18,10 @@ def explanation(exp: Explanation, options: Options) -> str:
     return _dump(exp.as_dict())
 
 
+def document(exps: list[Explanation], options: Options) -> str:
+    return _dump({"schema_version": 1, "modules": [e.as_dict() for e in exps]})
+
+
 def check(report: CheckReport, options: Options) -> str:
     return _dump(report.as_dict())
 

@@ -41,7 +41,7 @@ def explanation(exp: Explanation, options: Options) -> str:
     t = exp.template
     out = [f"# {t.title}", ""]
     sources = ", ".join(f"`{s}`" for s in t.sources)
-    out += [f"*{source_line(exp.source.repo, exp.source.commit)} · {sources}*", "",
+    out += [f"*{source_line(exp.source)} · {sources}*", "",
             f"{exp.summary.status.mark} {t.summary}{_now(exp.summary)}", ""]
     bad = problems(exp)
     if bad:
@@ -80,9 +80,43 @@ def explanation(exp: Explanation, options: Options) -> str:
     return "\n".join(out) + "\n"
 
 
+def _slug(title: str) -> str:
+    """GitHub's anchor for a heading."""
+    kept = "".join(ch for ch in title.lower() if ch.isalnum() or ch in " -_")
+    return kept.replace(" ", "-")
+
+
+def index(exps: list[Explanation], options: Options | None = None) -> str:
+    out = ["# nanochat, explained", ""]
+    if exps:
+        out += [f"*{source_line(exps[0].source)}*", ""]
+    rows = [[f"[{e.template.module}]({e.template.module}.md)", e.template.summary,
+             f"{sum(r.status is Status.PASS for r in e.results)}/{len(e.results)}"]
+            for e in exps]
+    out += _table(["Module", "Summary", "Claims holding"], rows)
+    return "\n".join(out) + "\n"
+
+
+def document(exps: list[Explanation], options: Options) -> str:
+    """Every module in one document, with a table of contents."""
+    out = ["# nanochat, explained", ""]
+    if exps:
+        out += [f"*{source_line(exps[0].source)}*", ""]
+    out += ["## Contents", ""]
+    out += [f"- [{e.template.title}](#{_slug(e.template.title)}): {e.template.summary}"
+            for e in exps]
+    for e in exps:
+        # one level down: each module's title becomes a section of this document
+        fenced = False
+        for line in explanation(e, options).split("\n"):
+            fenced ^= line.startswith("```")
+            out.append("#" + line if line.startswith("#") and not fenced else line)
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
 def check(report: CheckReport, options: Options) -> str:
     out = ["# nanochat-explain check", "",
-           f"*{source_line(report.source.repo, report.source.commit)}*", ""]
+           f"*{source_line(report.source)}*", ""]
     rows = [[module, f"{sum(r.status is Status.PASS for r in results)}/{len(results)}",
              coverage_text(*cov)]
             for (module, results), cov in zip(report.modules, report.coverage, strict=True)]
@@ -103,7 +137,7 @@ def check(report: CheckReport, options: Options) -> str:
 
 def coverage(report: CoverageReport, options: Options) -> str:
     out = ["# nanochat-explain coverage", "",
-           f"*{source_line(report.source.repo, report.source.commit)}*", "",
+           f"*{source_line(report.source)}*", "",
            f"{report.mentioned}/{report.total} classes and functions mentioned by a template.",
            ""]
     rows = [[f"`{u.file}:{u.line}`", f"`{u.name}`", u.kind] for u in report.unmentioned]

@@ -28,7 +28,7 @@ def explanation(exp: Explanation, options: Options) -> str:
     t = exp.template
     w = options.width
     out: list[str] = [t.title, "=" * len(t.title)]
-    out.append(f"{source_line(exp.source.repo, exp.source.commit)} · {', '.join(t.sources)}")
+    out.append(f"{source_line(exp.source)} · {', '.join(t.sources)}")
     out.append("")
     out += _wrap(f"{exp.summary.status.mark} {t.summary}", "", w, "  ")
     bad = problems(exp)
@@ -73,8 +73,12 @@ def explanation(exp: Explanation, options: Options) -> str:
     return "\n".join(out) + "\n"
 
 
+def document(exps: list[Explanation], options: Options) -> str:
+    return "\n\n".join(explanation(e, options) for e in exps)
+
+
 def check(report: CheckReport, options: Options) -> str:
-    out = [source_line(report.source.repo, report.source.commit)]
+    out = [source_line(report.source)]
     for (module, results), (backed, total) in zip(report.modules, report.coverage, strict=True):
         passed = sum(r.status is Status.PASS for r in results)
         out.append(f"{module}: {passed}/{len(results)} claims hold; "
@@ -87,7 +91,7 @@ def check(report: CheckReport, options: Options) -> str:
 
 
 def coverage(report: CoverageReport, options: Options) -> str:
-    out = [source_line(report.source.repo, report.source.commit)]
+    out = [source_line(report.source)]
     current = None
     for u in report.unmentioned:
         if u.file != current:

@@ -56,10 +56,13 @@ def _cell(body: str, check: Checked) -> Text:
 
 
 def explanation(exp: Explanation, options: Options) -> str:
+    return _text(print_explanation(_console(options), exp))
+
+
+def print_explanation(console: Console, exp: Explanation) -> Console:
     t = exp.template
-    console = _console(options)
     console.print(Text(t.title, style="bold"))
-    console.print(Text(f"{source_line(exp.source.repo, exp.source.commit)} · "
+    console.print(Text(f"{source_line(exp.source)} · "
                        f"{', '.join(t.sources)}", style="dim"))
     summary = Text()
     summary.append(exp.summary.status.mark + " ", style=_STYLE[exp.summary.status])
@@ -130,7 +133,7 @@ def explanation(exp: Explanation, options: Options) -> str:
         if i < len(Status) - 1:
             counts.append(", ")
     console.print(counts)
-    return _text(console)
+    return console
 
 
 def _text(console: Console) -> str:
@@ -139,9 +142,23 @@ def _text(console: Console) -> str:
     return file.getvalue()
 
 
+def document(exps: list[Explanation], options: Options) -> str:
+    return _text(print_document(_console(options), exps))
+
+
+def print_document(console: Console, exps: list[Explanation]) -> Console:
+    for e in exps:
+        print_explanation(console, e)
+        console.rule()
+    return console
+
+
 def check(report: CheckReport, options: Options) -> str:
-    console = _console(options)
-    console.print(Text(source_line(report.source.repo, report.source.commit),
+    return _text(print_check(_console(options), report))
+
+
+def print_check(console: Console, report: CheckReport) -> Console:
+    console.print(Text(source_line(report.source),
                        style="dim"))
     table = Table(expand=True)
     table.add_column("Module", style="bold")
@@ -157,19 +174,25 @@ def check(report: CheckReport, options: Options) -> str:
     console.print(table)
     counts = ", ".join(f"{report.count(s)} {s.value}" for s in Status)
     console.print(Text(counts, style="green" if report.ok else "bold red"))
-    return _text(console)
+    return console
 
 
 def coverage(report: CoverageReport, options: Options) -> str:
+    return _text(print_coverage(_console(options), report))
+
+
+def print_coverage(console: Console, report: CoverageReport) -> Console:
     from nanochat_explain.render import plain
 
-    console = _console(options)
-    console.print(Text(plain.coverage(report, options).rstrip("\n")))
-    return _text(console)
+    console.print(Text(plain.coverage(report, Options()).rstrip("\n")))
+    return console
 
 
 def listing(catalog: Catalog, options: Options) -> str:
-    console = _console(options)
+    return _text(print_listing(_console(options), catalog))
+
+
+def print_listing(console: Console, catalog: Catalog) -> Console:
     table = Table(expand=True)
     table.add_column("Module", style="bold")
     table.add_column("Summary", ratio=2)
@@ -177,4 +200,4 @@ def listing(catalog: Catalog, options: Options) -> str:
     for t in catalog.templates:
         table.add_row(t.module, Text(t.summary), "\n".join(t.sources))
     console.print(table)
-    return _text(console)
+    return console

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from nanochat_explain.model import CheckReport, Explanation, Result, Status
+from nanochat_explain.model import CheckReport, Explanation, Result, SourceInfo, Status
 
 
-def source_line(repo: str, commit: str | None) -> str:
-    at = f"@ {commit}" if commit else "(not a git checkout)"
-    return f"checked against {repo} {at}"
+def source_line(source: SourceInfo) -> str:
+    return f"checked against {source.text}"
 
 
 def drift_heading(problems: list[Result]) -> str:

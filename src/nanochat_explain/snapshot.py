@@ -1,0 +1,72 @@
+"""A snapshot of facts read from a checkout, bundled so the tool works with none at hand.
+
+It holds what the claims read (symbol names, kinds, lines, signatures, literal values,
+the call and assignment structure) and never function bodies, comments or docstrings.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from nanochat_explain.errors import ExplainError, SourceError
+from nanochat_explain.facts import FileFacts, from_data, outline, to_data
+
+SCHEMA_VERSION = 1
+BUNDLED = "nanochat.facts.json"
+
+
+@dataclass(frozen=True)
+class Bundle:
+    commit: str
+    files: dict[str, FileFacts]
+
+    def facts(self, relpath: str) -> FileFacts:
+        facts = self.files.get(relpath)
+        if facts is None:
+            raise SourceError(f"not in the bundled facts of nanochat@{self.commit}", file=relpath)
+        return facts
+
+
+def build(commit: str, full: Iterable[FileFacts], outlined: Iterable[FileFacts]) -> str:
+    """The snapshot's text: deterministic for the same facts (sorted keys, no dates)."""
+    files: dict[str, Any] = {f.path: to_data(f) for f in outlined}
+    files.update({f.path: to_data(f) for f in full})
+    head = {
+        "schema_version": SCHEMA_VERSION,
+        "nanochat_commit": commit,
+        "outline_only": sorted(set(files) - {f.path for f in full}),
+    }
+
+    def dump(value: Any) -> str:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    # one line a file: compact, yet a change to one file is a one-line diff
+    lines = [f" {dump(path)}:{dump(files[path])}" for path in sorted(files)]
+    return dump(head)[:-1] + ',"files":{\n' + ",\n".join(lines) + "\n}}\n"
+
+
+def outlines(facts: Iterable[FileFacts]) -> list[FileFacts]:
+    return [outline(f) for f in facts]
+
+
+def parse(text: str, name: str) -> Bundle:
+    try:
+        data = json.loads(text)
+        if data.get("schema_version") != SCHEMA_VERSION:
+            raise SourceError(f"snapshot schema {data.get('schema_version')!r} is not "
+                              f"{SCHEMA_VERSION}", file=name)
+        files = {path: from_data(d) for path, d in data["files"].items()}
+        return Bundle(str(data["nanochat_commit"]), files)
+    except ExplainError:
+        raise
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+        raise SourceError(f"not a facts snapshot ({type(exc).__name__})", file=name) from None
+
+
+def load_bundled() -> Bundle:
+    entry = resources.files("nanochat_explain") / "data" / BUNDLED
+    return parse(entry.read_text(encoding="utf-8"), BUNDLED)

@@ -1,0 +1,72 @@
+"""Docs that stay true: all, docs --out / --check, and SVG."""
+
+from __future__ import annotations
+
+import re
+
+from conftest import MINI, apply_drift, invoke, load_drifts
+from nanochat_explain.app import DOCS_MARKER
+from nanochat_explain.templates import load_packaged
+
+
+def test_all_markdown_has_a_table_of_contents():
+    out = invoke(["all", "--repo", str(MINI), "--format", "markdown"]).out
+    toc = re.findall(r"^- \[(.+?)\]\(#([a-z0-9_-]+)\)", out, re.M)
+    titles = [t.title for t in load_packaged().templates]
+    assert [title for title, _ in toc] == titles
+    for title, anchor in toc:
+        assert f"\n## {title}\n" in out
+        assert anchor == re.sub(r"[^a-z0-9 _-]", "", title.lower()).replace(" ", "-")
+    assert out.count("### Data flow") == len(titles)
+
+
+def test_docs_write_then_check(tmp_path, mini_copy):
+    out = tmp_path / "docs"
+    result = invoke(["docs", "--repo", str(mini_copy), "--out", str(out)])
+    assert result.code == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted([f"{m}.md" for m in load_packaged().names()] + ["index.md"])
+    assert all(p.read_text().startswith(DOCS_MARKER + "\n") for p in out.iterdir())
+    again = invoke(["docs", "--repo", str(mini_copy), "--out", str(out), "--check"])
+    assert again.code == 0 and again.out == ""
+    # a value in the code changes: check goes red with a diff of what changed
+    apply_drift(mini_copy, load_drifts()["rope-base"])
+    red = invoke(["docs", "--repo", str(mini_copy), "--out", str(out), "--check"])
+    assert red.code == 1
+    assert "--- a/rotary.md\n+++ b/rotary.md\n" in red.out
+    assert re.search(r"^-.*base = 100000", red.out, re.M)
+    assert re.search(r"^\+.*base = 10000\b", red.out, re.M)
+    assert "differ from the code" in red.err
+    # --check wrote nothing; regenerating fixes it
+    assert "base = 100000" in (out / "rotary.md").read_text()
+    assert invoke(["docs", "--repo", str(mini_copy), "--out", str(out)]).code == 0
+    assert invoke(["docs", "--repo", str(mini_copy), "--out", str(out), "--check"]).code == 0
+
+
+def test_docs_do_not_name_the_path_or_commit(tmp_path):
+    out = tmp_path / "docs"
+    invoke(["docs", "--repo", str(MINI), "--out", str(out)])
+    text = (out / "mlp.md").read_text()
+    assert str(MINI) not in text and "the nanochat checkout (nanochat-mini)" in text
+
+
+def test_docs_never_overwrite_a_user_file(tmp_path):
+    out = tmp_path / "docs"
+    out.mkdir()
+    (out / "mlp.md").write_text("notes of my own\n")
+    result = invoke(["docs", "--repo", str(MINI), "--out", str(out)])
+    assert result.code == 2 and "--force" in result.err
+    assert (out / "mlp.md").read_text() == "notes of my own\n"
+    assert invoke(["docs", "--repo", str(MINI), "--out", str(out), "--force"]).code == 0
+
+
+def test_missing_docs_folder_checks_red(tmp_path):
+    result = invoke(["docs", "--repo", str(MINI), "--out", str(tmp_path / "none"), "--check"])
+    assert result.code == 1 and "+++ b/index.md" in result.out
+
+
+def test_svg_is_a_deterministic_picture():
+    a = invoke(["mlp", "--repo", str(MINI), "--format", "svg"]).out
+    b = invoke(["mlp", "--repo", str(MINI), "--format", "svg"]).out
+    assert a == b and a.startswith("<svg") and a.rstrip().endswith("</svg>")
+    assert "c_fc" in a
