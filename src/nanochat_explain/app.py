@@ -168,13 +168,13 @@ def docs(repo: str | None, out: str, check: bool, force: bool,
     import difflib
 
     from nanochat_explain.files import write_atomic
-    from nanochat_explain.render import markdown
+    from nanochat_explain.render import Options, markdown
 
     source = locate(repo)
     label = (f"nanochat@{source.commit} (bundled facts)" if source.bundle is not None
              else f"the nanochat checkout ({source.root.name})")
     run = explain_all(repo, templates_dir, label=label)
-    pages = {f"{e.template.module}.md": markdown.explanation(e, markdown.Options())
+    pages = {f"{e.template.module}.md": markdown.explanation(e, Options())
              for e in run.explanations}
     pages["index.md"] = markdown.index(list(run.explanations))
     pages = {name: f"{DOCS_MARKER}\n{text}" for name, text in pages.items()}
