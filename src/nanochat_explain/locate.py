@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 MARKER = "nanochat/gpt.py"
 ENV_VAR = "NANOCHAT_DIR"
 HINT = f"pass --repo PATH or set {ENV_VAR} to a nanochat checkout"
+MAX_BYTES = 2_000_000  # nanochat's largest file is ~25 kB; anything near this is not code
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,17 @@ class Source:
             raise SourceError("the bundled facts hold no source text", file=relpath)
         path = self.root / relpath
         try:
+            real = path.resolve()
+        except (OSError, RuntimeError):  # RuntimeError: a symlink loop on older Pythons
+            raise SourceError("cannot resolve the path", file=relpath) from None
+        if real != self.root and self.root not in real.parents:
+            raise SourceError("leads outside the repository (a symbolic link?)",
+                              file=relpath) from None
+        try:
+            if real.is_file() and real.stat().st_size > MAX_BYTES:
+                size = real.stat().st_size / 1e6
+                raise SourceError(f"too large to parse ({size:.1f} MB; the limit is "
+                                  f"{MAX_BYTES / 1e6:.0f} MB)", file=relpath)
             data = path.read_bytes()
         except FileNotFoundError:
             raise SourceError("file not found", file=relpath) from None

@@ -41,10 +41,17 @@ def load(text: str, filename: str) -> tuple[Any, dict[Path_, int]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        problem = exc.problem or exc.context or "invalid YAML"
+        problem = (exc.problem or exc.context or "invalid YAML").splitlines()[0]
         raise TemplateError(f"invalid YAML: {problem}", file=filename, line=line) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        char = exc.character
+        code = ord(char) if isinstance(char, str) else int(char)
+        raise TemplateError(f"invalid YAML: character U+{code:04X} is not allowed",
+                            file=filename, line=line) from None
     except yaml.YAMLError as exc:
-        raise TemplateError(f"invalid YAML: {exc}", file=filename) from None
+        first = (str(exc).splitlines() or ["?"])[0]
+        raise TemplateError(f"invalid YAML: {first}", file=filename) from None
     return data, lines
 
 
