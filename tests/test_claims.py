@@ -56,7 +56,7 @@ def check(kind: str, symbol: str | None = None, **fields: Any):
 
 def test_every_kind_is_tested():
     assert set(KINDS) == {"symbol", "signature", "assign", "call", "order", "literal", "absent",
-                          "count", "returns"}
+                          "count", "returns", "condition"}
 
 
 @pytest.mark.parametrize(("kind", "symbol", "fields", "status", "line", "detail"), [
@@ -121,6 +121,12 @@ def test_every_kind_is_tested():
      "expected norm before F.relu in MLP.forward; no such step norm"),
     ("absent", "MLP", {"call": {"callee": "^self\\.c_", "args": "^y$"}}, "pass", 15,
      "no call like callee~/^self\\.c_/ args~/^y$/ in MLP"),
+    ("condition", "MLP.__init__", {"test": "config.gated"}, "pass", 19,
+     "MLP.__init__ tests config.gated"),
+    ("condition", "MLP.__init__", {"test": "config.fast"}, "fail", 19,
+     "expected MLP.__init__ to test config.fast; found config.gated (line 19)"),
+    ("call", None, {"callee": "print"}, "fail", 1,
+     "expected a call print(...) in the module body of m.py; calls there: none"),
     ("literal", None, {"constant": "BASE", "expect": 100000}, "pass", 1, "BASE = 100000"),
     ("literal", "Config", {"field": "window", "expect": "SSSL"}, "pass", 8,
      "Config.window = 'SSSL'"),

@@ -410,14 +410,16 @@ def _call_of(value: str) -> tuple[str, tuple[str, ...], dict[str, str]] | None:
 
 @_kind(
     "call",
-    "A call inside a function, optionally with given first arguments and keywords.",
+    "A call inside a function or a class's methods (or, without symbol, in the module "
+    "body), optionally with its positional arguments and exact keywords.",
     keys={"callee": (str,), "args": (list,), "kwargs": (dict,)},
     required=("callee",),
+    symbol="optional",
 )
 def _check_call(claim: ClaimSpec, facts: FileFacts) -> Outcome:
-    sym = _scope(claim, facts)
+    sym = _scope(claim, facts) if claim.symbol else None
     callee = _canon(claim.get("callee"))
-    calls = _calls_in(sym, facts)
+    calls = _calls_in(sym, facts) if sym else list(facts.calls)
     same = [c for c in calls if c.callee == callee]
     args, kwargs = claim.get("args"), claim.get("kwargs")
     for c in same:
@@ -428,8 +430,9 @@ def _check_call(claim: ClaimSpec, facts: FileFacts) -> Outcome:
         have = "; ".join(f"{c.text} (line {c.line})" for c in same)
         return Outcome(Status.FAIL, same[0].line, f"expected {expected}; found {have}")
     names = sorted({c.callee for c in calls})
-    return Outcome(Status.FAIL, sym.line, f"expected a call {expected} in {sym.qualname}; "
-                   f"calls there: {', '.join(names) or 'none'}")
+    where = sym.qualname if sym else f"the module body of {facts.path}"
+    return Outcome(Status.FAIL, sym.line if sym else 1, f"expected a call {expected} in "
+                   f"{where}; calls there: {', '.join(names) or 'none'}")
 
 
 @_kind(
@@ -447,6 +450,29 @@ def _check_returns(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     have = "; ".join(f"{v} (line {n})" for v, n in fn.returns) or "no return statement"
     return Outcome(Status.FAIL, fn.returns[0][1] if fn.returns else fn.line,
                    f"expected {fn.qualname} to return {want}; found {have}")
+
+
+@_kind(
+    "condition",
+    "A function (or, without symbol, the module body) tests the given expression in an "
+    "if, elif, while, assert or conditional expression.",
+    keys={"test": _SCALAR},
+    required=("test",),
+    symbol="optional",
+)
+def _check_condition(claim: ClaimSpec, facts: FileFacts) -> Outcome:
+    if claim.symbol:
+        fn = _function(claim, facts)
+        conditions, where, line = fn.conditions, fn.qualname, fn.line
+    else:
+        conditions, where, line = facts.conditions, f"the module body of {facts.path}", 1
+    want = _canon(claim.get("test"))
+    for test, at in conditions:
+        if test == want:
+            return Outcome(Status.PASS, at, f"{where} tests {test}")
+    have = "; ".join(f"{t} (line {n})" for t, n in conditions) or "no conditions"
+    return Outcome(Status.FAIL, conditions[0][1] if conditions else line,
+                   f"expected {where} to test {want}; found {have}")
 
 
 @_kind(

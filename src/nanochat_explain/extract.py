@@ -29,6 +29,7 @@ class _Scope:
     calls: list[Call] = field(default_factory=list)
     assigns: list[Assign] = field(default_factory=list)
     returns: list[tuple[str, int]] = field(default_factory=list)
+    conditions: list[tuple[str, int]] = field(default_factory=list)
     order: int = 0
 
 
@@ -104,6 +105,7 @@ class _Collector(cst.CSTVisitor):
                 assigns=tuple(scope.assigns),
                 returns=tuple(scope.returns),
                 kind=scope.kind,
+                conditions=tuple(scope.conditions),
             )
         )
 
@@ -175,6 +177,21 @@ class _Collector(cst.CSTVisitor):
         value = self._code(node.value) if node.value is not None else "None"
         self.stack[-1].returns.append((value, self._line(node)))
 
+    def _add_condition(self, test: cst.BaseExpression) -> None:
+        self.stack[-1].conditions.append((self._code(test), self._line(test)))
+
+    def visit_If(self, node: cst.If) -> None:  # elif branches are nested If nodes
+        self._add_condition(node.test)
+
+    def visit_While(self, node: cst.While) -> None:
+        self._add_condition(node.test)
+
+    def visit_Assert(self, node: cst.Assert) -> None:
+        self._add_condition(node.test)
+
+    def visit_IfExp(self, node: cst.IfExp) -> None:
+        self._add_condition(node.test)
+
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         op = self.module.code_for_node(node.operator).strip()
         self._add_assign(self._code(node.target), self._code(node.value), node, op)
@@ -194,4 +211,5 @@ def extract(source: str, path: str) -> FileFacts:
         functions=tuple(sorted(collector.functions, key=lambda f: f.line)),
         assigns=tuple(top.assigns),
         calls=tuple(sorted(top.calls, key=lambda c: (c.line, c.column))),
+        conditions=tuple(top.conditions),
     )

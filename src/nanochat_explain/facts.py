@@ -22,7 +22,10 @@ def canonical(source: str, bare_tuple: bool = False) -> str:
     try:
         tree = ast.parse(source.strip(), mode="eval").body
     except SyntaxError:
-        return " ".join(source.split())
+        try:  # strings concatenated across lines parse only inside their parentheses
+            tree = ast.parse(f"({source.strip()})", mode="eval").body
+        except SyntaxError:
+            return " ".join(source.split())
     if bare_tuple and isinstance(tree, ast.Tuple) and len(tree.elts) > 1:
         return ", ".join(ast.unparse(e) for e in tree.elts)
     return ast.unparse(tree)
@@ -77,6 +80,7 @@ class Function:
     assigns: tuple[Assign, ...]
     returns: tuple[tuple[str, int], ...] = ()  # (expression, line) of each return
     kind: str = "function"  # or "method"
+    conditions: tuple[tuple[str, int], ...] = ()  # tests of if/elif/while/assert, and x if c
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,7 @@ class FileFacts:
     functions: tuple[Function, ...]
     assigns: tuple[Assign, ...]  # module level
     calls: tuple[Call, ...]  # module level
+    conditions: tuple[tuple[str, int], ...] = ()  # module level
 
     @cached_property
     def _symbols(self) -> dict[str, Symbol]:
@@ -161,11 +166,13 @@ def to_data(facts: FileFacts) -> dict[str, Any]:
              "decorators": list(f.decorators),
              "calls": [_call_data(x) for x in f.calls],
              "assigns": [_assign_data(a) for a in f.assigns],
-             "returns": [list(r) for r in f.returns]}
+             "returns": [list(r) for r in f.returns],
+             "conditions": [list(c) for c in f.conditions]}
             for f in facts.functions
         ],
         "assigns": [_assign_data(a) for a in facts.assigns],
         "calls": [_call_data(x) for x in facts.calls],
+        "conditions": [list(c) for c in facts.conditions],
     }
 
 
@@ -186,11 +193,13 @@ def from_data(d: dict[str, Any]) -> FileFacts:
                      tuple(Param(p[0], p[1], p[2], p[3]) for p in f["params"]),
                      tuple(f["decorators"]), tuple(_call(x) for x in f["calls"]),
                      tuple(_assign(a) for a in f["assigns"]),
-                     tuple((r[0], r[1]) for r in f["returns"]), f["kind"])
+                     tuple((r[0], r[1]) for r in f["returns"]), f["kind"],
+                     tuple((c[0], c[1]) for c in f["conditions"]))
             for f in d["functions"]
         ),
         assigns=tuple(_assign(a) for a in d["assigns"]),
         calls=tuple(_call(x) for x in d["calls"]),
+        conditions=tuple((c[0], c[1]) for c in d["conditions"]),
     )
 
 
