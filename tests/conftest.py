@@ -18,6 +18,12 @@ MINI = FIXTURES / "nanochat-mini"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the facts cache of the tests away from the user's."""
+    os.environ["NANOCHAT_EXPLAIN_CACHE"] = str(tmp_path_factory.mktemp("facts-cache"))
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true",
                      help="rewrite tests/golden/* from the current output")

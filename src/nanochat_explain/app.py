@@ -27,6 +27,12 @@ def catalog(templates_dir: str | None = None) -> Catalog:
     return load_dir(path)
 
 
+def _session(repo: str | None, cache: bool, label: str | None = None) -> Session:
+    from nanochat_explain.cache import FactsCache
+
+    return Session(locate(repo), label=label, cache=FactsCache() if cache else None)
+
+
 def resolve(cat: Catalog, name: str) -> Template:
     template = cat.get(name)
     if template is not None:
@@ -45,15 +51,17 @@ class ExplainRun:
     unreadable: tuple[ExplainError, ...]  # files the module needs that could not be parsed
 
 
-def explain(module: str, repo: str | None, templates_dir: str | None = None) -> ExplainRun:
+def explain(module: str, repo: str | None, templates_dir: str | None = None,
+            cache: bool = True) -> ExplainRun:
     template = resolve(catalog(templates_dir), module)
-    session = Session(locate(repo))
+    session = _session(repo, cache)
     exp = session.explain(template)
     return ExplainRun(exp, tuple(session.problems()))
 
 
-def coverage(repo: str | None, templates_dir: str | None = None) -> CoverageReport:
-    session = Session(locate(repo))
+def coverage(repo: str | None, templates_dir: str | None = None,
+             cache: bool = True) -> CoverageReport:
+    session = _session(repo, cache)
     return core_coverage(session, catalog(templates_dir).templates)
 
 
@@ -66,7 +74,7 @@ class SnapshotRun:
 
 
 def snapshot(repo: str | None, out: str, force: bool,
-             templates_dir: str | None = None) -> SnapshotRun:
+             templates_dir: str | None = None, cache: bool = True) -> SnapshotRun:
     """Facts of the files the templates read (and the outline of the rest of the coverage
     scope), written to ``out`` ("-" for standard output)."""
     from nanochat_explain import snapshot as snap
@@ -77,7 +85,9 @@ def snapshot(repo: str | None, out: str, force: bool,
     if source.bundle is not None:
         raise UsageError("snapshot reads a nanochat checkout: pass --repo PATH or set "
                          "NANOCHAT_DIR")
-    session = Session(source)
+    from nanochat_explain.cache import FactsCache
+
+    session = Session(source, cache=FactsCache() if cache else None)
     full_paths = sorted({s for t in catalog(templates_dir).templates for s in t.sources})
     other = [p for p in source.list_files(COVERAGE_SCOPE) if p not in full_paths]
 
@@ -140,8 +150,8 @@ class AllRun:
 
 
 def explain_all(repo: str | None, templates_dir: str | None = None,
-                label: str | None = None) -> AllRun:
-    session = Session(locate(repo), label=label)
+                label: str | None = None, cache: bool = True) -> AllRun:
+    session = _session(repo, cache, label)
     exps = tuple(session.explain(t) for t in catalog(templates_dir).templates)
     return AllRun(exps, tuple(session.problems()))
 
@@ -158,7 +168,7 @@ class DocsRun:
 
 
 def docs(repo: str | None, out: str, check: bool, force: bool,
-         templates_dir: str | None = None) -> DocsRun:
+         templates_dir: str | None = None, cache: bool = True) -> DocsRun:
     """One markdown file per module, plus index.md; with ``check``, only compare.
 
     The files name the source by its folder name, without commit or path, so that
@@ -173,7 +183,7 @@ def docs(repo: str | None, out: str, check: bool, force: bool,
     source = locate(repo)
     label = (f"nanochat@{source.commit} (bundled facts)" if source.bundle is not None
              else f"the nanochat checkout ({source.root.name})")
-    run = explain_all(repo, templates_dir, label=label)
+    run = explain_all(repo, templates_dir, label=label, cache=cache)
     pages = {f"{e.template.module}.md": markdown.explanation(e, Options())
              for e in run.explanations}
     pages["index.md"] = markdown.index(list(run.explanations))
@@ -218,9 +228,9 @@ class CheckRun:
 
 
 def check(modules: tuple[str, ...], repo: str | None,
-          templates_dir: str | None = None) -> CheckRun:
+          templates_dir: str | None = None, cache: bool = True) -> CheckRun:
     cat = catalog(templates_dir)
     chosen = [resolve(cat, m) for m in modules] if modules else list(cat.templates)
-    session = Session(locate(repo))
+    session = _session(repo, cache)
     report = session.check_all(chosen)
     return CheckRun(report, tuple(session.problems()))

@@ -61,6 +61,9 @@ class _DefaultGroup(click.Group):
 
 
 def _source_options(fn: F) -> F:
+    fn = click.option("--no-cache", "no_cache", is_flag=True,
+                      help="Parse every file again instead of using the facts cache "
+                           "($NANOCHAT_EXPLAIN_CACHE, default: the user cache folder).")(fn)
     fn = click.option("--templates", "templates_dir", metavar="DIR",
                       help="Use the templates in DIR instead of the packaged ones.")(fn)
     fn = click.option("--repo", metavar="PATH",
@@ -112,12 +115,12 @@ def cli() -> None:
 @_source_options
 @_format_option
 @click.option("--strict", is_flag=True, help="Exit 1 when any claim fails or errors.")
-def explain(module: str, repo: str | None, templates_dir: str | None, fmt: str | None,
-            strict: bool) -> int:
+def explain(module: str, repo: str | None, templates_dir: str | None, no_cache: bool,
+            fmt: str | None, strict: bool) -> int:
     """Explain MODULE (see `list`), checked against the code."""
     from nanochat_explain import app
 
-    run = app.explain(module, repo, templates_dir)
+    run = app.explain(module, repo, templates_dir, cache=not no_cache)
     _warn(run.unreadable)
     _emit(fmt, "explanation", run.explanation)
     if run.unreadable:
@@ -132,11 +135,11 @@ def explain(module: str, repo: str | None, templates_dir: str | None, fmt: str |
 @_source_options
 @_format_option
 def check(modules: tuple[str, ...], repo: str | None, templates_dir: str | None,
-          fmt: str | None) -> int:
+          no_cache: bool, fmt: str | None) -> int:
     """Check the claims of MODULES (default: all) against the code; for CI."""
     from nanochat_explain import app
 
-    run = app.check(modules, repo, templates_dir)
+    run = app.check(modules, repo, templates_dir, cache=not no_cache)
     _warn(run.unreadable)
     _emit(fmt, "check", run.report)
     return OK if run.report.ok else FAILED
@@ -145,12 +148,13 @@ def check(modules: tuple[str, ...], repo: str | None, templates_dir: str | None,
 @cli.command(epilog=EXIT_CODES)
 @_source_options
 @_format_option
-def coverage(repo: str | None, templates_dir: str | None, fmt: str | None) -> int:
+def coverage(repo: str | None, templates_dir: str | None, no_cache: bool,
+             fmt: str | None) -> int:
     """List the classes and functions under nanochat/ and in scripts/base_train.py that no
     template mentions."""
     from nanochat_explain import app
 
-    _emit(fmt, "coverage", app.coverage(repo, templates_dir))
+    _emit(fmt, "coverage", app.coverage(repo, templates_dir, cache=not no_cache))
     return OK
 
 
@@ -193,11 +197,11 @@ def install_skill(dest: str | None, force: bool) -> int:
 @cli.command("all", epilog=EXIT_CODES)
 @_source_options
 @_format_option
-def all_(repo: str | None, templates_dir: str | None, fmt: str | None) -> int:
+def all_(repo: str | None, templates_dir: str | None, no_cache: bool, fmt: str | None) -> int:
     """Explain every module in one document (markdown gets a table of contents)."""
     from nanochat_explain import app
 
-    run = app.explain_all(repo, templates_dir)
+    run = app.explain_all(repo, templates_dir, cache=not no_cache)
     _warn(run.unreadable)
     _emit(fmt, "document", list(run.explanations))
     return SOURCE if run.unreadable else OK
@@ -212,12 +216,12 @@ def all_(repo: str | None, templates_dir: str | None, fmt: str | None) -> int:
                    "what the code says now.")
 @click.option("--force", is_flag=True,
               help="Overwrite files in DIR that nanochat-explain did not write.")
-def docs(repo: str | None, templates_dir: str | None, out: str, check_only: bool,
-         force: bool) -> int:
+def docs(repo: str | None, templates_dir: str | None, no_cache: bool, out: str,
+         check_only: bool, force: bool) -> int:
     """Write (or with --check, verify) markdown docs of every module."""
     from nanochat_explain import app
 
-    run = app.docs(repo, out, check_only, force, templates_dir)
+    run = app.docs(repo, out, check_only, force, templates_dir, cache=not no_cache)
     _warn(run.unreadable)
     if check_only:
         if run.diff:

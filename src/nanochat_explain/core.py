@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from nanochat_explain.cache import FactsCache
 from nanochat_explain.errors import ExplainError, SourceError
 from nanochat_explain.facts import Class, FileFacts, Function
 from nanochat_explain.locate import Source
@@ -53,10 +54,12 @@ def _precheck(text: str, relpath: str) -> None:
         raise SourceError(f"cannot parse: {exc}", file=relpath, line=1) from None
 
 
-def parse_file(source: Source, relpath: str) -> FileFacts:
+def parse_file(source: Source, relpath: str, cache: FactsCache | None = None) -> FileFacts:
     """Facts of one file; :class:`SourceError` naming file and line when it does not parse."""
     text = source.read_text(relpath)
     cached = _PARSED.get((relpath, text))
+    if cached is None and cache is not None:
+        cached = cache.get(relpath, text)
     if cached is not None:
         return cached
     _precheck(text, relpath)
@@ -78,6 +81,8 @@ def parse_file(source: Source, relpath: str) -> FileFacts:
     if len(_PARSED) > 64:
         _PARSED.clear()
     _PARSED[(relpath, text)] = facts
+    if cache is not None:
+        cache.put(relpath, text, facts)
     return facts
 
 
@@ -87,6 +92,7 @@ class Session:
 
     source: Source
     label: str | None = None  # how the output names the source, instead of path and commit
+    cache: FactsCache | None = None
     _facts: dict[str, FileFacts | ExplainError] = field(default_factory=dict)
 
     def facts(self, relpath: str) -> FileFacts | ExplainError:
@@ -94,7 +100,7 @@ class Session:
             bundle = self.source.bundle
             try:
                 self._facts[relpath] = (bundle.facts(relpath) if bundle is not None
-                                        else parse_file(self.source, relpath))
+                                        else parse_file(self.source, relpath, self.cache))
             except ExplainError as exc:
                 self._facts[relpath] = exc
         return self._facts[relpath]

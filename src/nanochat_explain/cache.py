@@ -1,0 +1,75 @@
+"""A cache of extracted facts, keyed by the content they were read from.
+
+An unchanged file is parsed once across runs. Entries are written atomically (temporary
+file and rename), so concurrent runs never see half an entry; an entry that does not
+load (truncated, garbage, another version's) is ignored and rebuilt. A cache that cannot
+be written (read-only, full disk) is not an error: the run just parses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from nanochat_explain.facts import FileFacts, from_data, to_data
+
+ENV_VAR = "NANOCHAT_EXPLAIN_CACHE"
+# Bump when the extractor or the facts' shape changes: old entries are then never read.
+FACTS_VERSION = "facts-3"
+
+
+def default_dir() -> Path:
+    override = os.environ.get(ENV_VAR)
+    if override:
+        return Path(override).expanduser()
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "nanochat-explain"
+
+
+def key(relpath: str, text: str) -> str:
+    digest = hashlib.sha256()
+    for part in (FACTS_VERSION, relpath, text):
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+class FactsCache:
+    def __init__(self, directory: Path | None = None) -> None:
+        self.dir = directory if directory is not None else default_dir()
+
+    def _path(self, k: str) -> Path:
+        return self.dir / k[:2] / f"{k}.json"
+
+    def get(self, relpath: str, text: str) -> FileFacts | None:
+        path = self._path(key(relpath, text))
+        try:
+            data = json.loads(path.read_bytes())
+            facts = from_data(data)
+        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+            return None  # absent, or not an entry we can trust: parse again
+        return facts if facts.path == relpath else None
+
+    def put(self, relpath: str, text: str, facts: FileFacts) -> None:
+        path = self._path(key(relpath, text))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    json.dump(to_data(facts), f, separators=(",", ":"))
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError:
+            pass  # an unwritable cache only costs speed

@@ -1,0 +1,76 @@
+"""The facts cache: keyed by content, rebuilt when corrupt, safe under concurrent runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from conftest import MINI, invoke
+from nanochat_explain import core
+from nanochat_explain.cache import FactsCache, key
+from nanochat_explain.locate import locate
+
+
+def fresh(tmp_path):
+    core._PARSED.clear()  # the in-process memo would hide the cache
+    return FactsCache(tmp_path / "cache")
+
+
+def test_entries_are_written_and_read_back(tmp_path):
+    cache = fresh(tmp_path)
+    source = locate(str(MINI))
+    facts = core.parse_file(source, "nanochat/gpt.py", cache)
+    text = source.read_text("nanochat/gpt.py")
+    assert cache.get("nanochat/gpt.py", text) == facts
+    assert cache.get("nanochat/gpt.py", text + "\n") is None  # another content, another key
+    assert key("a.py", "x") != key("b.py", "x")
+
+
+def test_corrupt_entries_are_ignored_and_rebuilt(tmp_path):
+    cache = fresh(tmp_path)
+    source = locate(str(MINI))
+    text = source.read_text("nanochat/gpt.py")
+    good = core.parse_file(source, "nanochat/gpt.py", cache)
+    path = cache._path(key("nanochat/gpt.py", text))
+    for garbage in (b"", b"{", b"\x00\xff", json.dumps({"path": 1}).encode(), b"[]"):
+        path.write_bytes(garbage)
+        core._PARSED.clear()
+        assert cache.get("nanochat/gpt.py", text) is None
+        assert core.parse_file(source, "nanochat/gpt.py", cache) == good
+        assert cache.get("nanochat/gpt.py", text) == good  # rewritten whole
+
+
+def test_unwritable_cache_is_not_an_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    core._PARSED.clear()
+    facts = core.parse_file(locate(str(MINI)), "nanochat/gpt.py", FactsCache(blocker / "sub"))
+    assert facts.symbol("MLP") is not None
+
+
+def test_no_cache_flag_bypasses_it(tmp_path):
+    env = {"NANOCHAT_EXPLAIN_CACHE": str(tmp_path / "c")}
+    assert invoke(["check", "mlp", "--repo", str(MINI), "--no-cache"], env=env).code == 0
+    assert not (tmp_path / "c").exists()
+    core._PARSED.clear()
+    assert invoke(["check", "mlp", "--repo", str(MINI)], env=env).code == 0
+    assert list((tmp_path / "c").rglob("*.json"))
+
+
+def test_two_processes_filling_the_cache_at_once(tmp_path):
+    env = {**os.environ, "NANOCHAT_EXPLAIN_CACHE": str(tmp_path / "shared")}
+    env.pop("NANOCHAT_DIR", None)
+    cmd = [sys.executable, "-m", "nanochat_explain", "check", "--repo", str(MINI),
+           "--format", "json"]
+    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=600) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [e for _, e in outs]
+    first, second = (json.loads(o) for o, _ in outs)
+    assert first == second and first["summary"]["fail"] == first["summary"]["error"] == 0
+    # and a third run, warm, says the same
+    warm = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    assert json.loads(warm.stdout) == first
+    assert not list((tmp_path / "shared").rglob(".tmp-*"))
