@@ -69,8 +69,8 @@ def test_exit_2_invalid_template(tmp_path):
     (tmp_path / "bad.yaml").write_text("module: bad\ntitle: [x\n")
     result = invoke(["check", "--repo", str(MINI), "--templates", str(tmp_path)])
     assert result.code == 2
-    assert result.err.strip() == ("nanochat-explain: bad.yaml:3: invalid YAML: expected ',' or "
-                                  "']', but got '<stream end>'")
+    # the wording is libyaml's or PyYAML's, whichever the install has
+    assert re.fullmatch(r"nanochat-explain: bad\.yaml:[23]: invalid YAML: .*\n", result.err)
 
 
 def test_exit_3_not_a_checkout(tmp_path):
@@ -79,12 +79,11 @@ def test_exit_3_not_a_checkout(tmp_path):
     assert "not a nanochat checkout" in result.err and len(result.err.splitlines()) == 1
 
 
-def test_exit_3_nothing_found(tmp_path, monkeypatch):
+def test_nothing_found_falls_back_to_bundled_facts(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = invoke(["attention"])
-    assert result.code == 3
-    assert result.err.strip() == ("nanochat-explain: no nanochat checkout found; pass --repo "
-                                  "PATH or set NANOCHAT_DIR to a nanochat checkout")
+    assert result.code == 0 and result.err == ""
+    assert "checked against nanochat@92d63d4 (bundled facts)" in result.out
 
 
 def test_env_var_locates_the_checkout(tmp_path, monkeypatch):

@@ -39,7 +39,11 @@ def resolve(cat: Catalog, name: str) -> Template:
         return template
     aliases = cat.aliases()
     names = sorted({*cat.names(), *aliases})
-    close = difflib.get_close_matches(name.lower(), names, n=5, cutoff=0.6)
+    scored = sorted(((difflib.SequenceMatcher(None, name.lower(), n).ratio(), n) for n in names),
+                    reverse=True)
+    best = scored[0][0] if scored else 0.0
+    # only the near-best guesses: "atention" is attention, not also tokenizer
+    close = [n for score, n in scored if score >= 0.6 and score >= best - 0.1]
     modules = list(dict.fromkeys(aliases.get(c, c) for c in close))[:3]
     hint = f"; did you mean {' or '.join(modules)}?" if modules else ""
     raise UsageError(f"unknown module {name!r}{hint} (modules: {', '.join(cat.names())})")

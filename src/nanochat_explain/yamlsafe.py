@@ -10,6 +10,8 @@ from nanochat_explain.errors import TemplateError
 
 Path_ = tuple[str | int, ...]
 
+# libyaml's safe loader when PyYAML was built with it: the same safe tags, ~8x faster
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _PLAIN_MAP = "tag:yaml.org,2002:map"
 _PLAIN_SEQ = "tag:yaml.org,2002:seq"
 
@@ -30,7 +32,7 @@ def load(text: str, filename: str) -> tuple[Any, dict[Path_, int]]:
     """
     lines: dict[Path_, int] = {}
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _Loader(text)
         try:
             node = loader.get_single_node()
             if node is None:
@@ -56,7 +58,7 @@ def load(text: str, filename: str) -> tuple[Any, dict[Path_, int]]:
 
 
 def _convert(
-    loader: yaml.SafeLoader,
+    loader: Any,
     node: yaml.Node,
     path: Path_,
     lines: dict[Path_, int],
