@@ -166,16 +166,23 @@ def literal_value(source: str) -> Any:
 
 
 def _numbers(source: str) -> list[int | float]:
+    """The numbers written in an expression, in source order; ``-1`` counts as one number."""
     tree = ast.parse(source, mode="eval")
     nums: list[tuple[int, int, int | float]] = []
+    negated: set[int] = set()
     for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Constant)
-            and isinstance(node.value, int | float)
-            and not isinstance(node.value, bool)
-        ):
-            nums.append((node.lineno, node.col_offset, node.value))
+        if (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
+                and _is_number(node.operand)):
+            negated.add(id(node.operand))
+            nums.append((node.lineno, node.col_offset, -node.operand.value))  # type: ignore[attr-defined]
+        elif _is_number(node) and id(node) not in negated:
+            nums.append((node.lineno, node.col_offset, node.value))  # type: ignore[attr-defined]
     return [n for _, _, n in sorted(nums)]
+
+
+def _is_number(node: ast.AST) -> bool:
+    return (isinstance(node, ast.Constant) and isinstance(node.value, int | float)
+            and not isinstance(node.value, bool))
 
 
 def _same(expected: Any, found: Any) -> bool:
@@ -203,6 +210,7 @@ _SELECTOR_KEYS: dict[str, tuple[type, ...]] = {
     "kwarg": (str,),
     "nth": (int,),
     "first_arg": _SCALAR,
+    "return_nth": (int,),
 }
 
 
@@ -229,8 +237,8 @@ def _select(claim: ClaimSpec, facts: FileFacts) -> tuple[str, int, str]:
         a = _pick(found, nth, f"module-level assignment to {name}", [x.line for x in found])
         return a.value, a.line, f"{name}"
     if claim.symbol is None:
-        if claim.get("param") is not None or claim.get("field") is not None:
-            raise _Unevaluable("param and field need a symbol")
+        if any(claim.get(k) is not None for k in ("param", "field", "return_nth")):
+            raise _Unevaluable("param, field and return_nth need a symbol")
         sym = None
     else:
         sym = _scope(claim, facts)
@@ -245,6 +253,15 @@ def _select(claim: ClaimSpec, facts: FileFacts) -> tuple[str, int, str]:
                 return p.default, p.line, f"default of {fn.qualname}({name}=...)"
         names = [p.name for p in fn.params]
         raise _Unevaluable(f"{fn.qualname} has no parameter {name}{_nearest(name, names)}", fn.line)
+    if claim.get("return_nth") is not None:
+        fn = _function(claim, facts)
+        n = claim.get("return_nth")
+        try:
+            value, line = fn.returns[n]
+        except IndexError:
+            raise _Unevaluable(f"{fn.qualname} has no return statement number {n}; it has "
+                               f"{len(fn.returns)}", fn.line) from None
+        return value, line, f"return {n} of {fn.qualname}"
     if claim.get("field") is not None:
         if not isinstance(sym, Class):
             raise _Unevaluable(f"{claim.symbol} is not a class", sym.line if sym else None)
@@ -520,11 +537,12 @@ def _check_order(claim: ClaimSpec, facts: FileFacts) -> Outcome:
 
 @_kind(
     "literal",
-    "The literal value of a parameter default, class field, module constant, "
-    "assignment or call argument; ``index`` picks the n-th number inside an expression.",
+    "The literal value of a parameter default, class field, module constant, assignment, "
+    "call argument or return statement; ``index`` picks the n-th number inside an "
+    "expression.",
     keys={**_SELECTOR_KEYS, "index": (int,), "expect": _ANY},
     required=("expect",),
-    one_of=(("param", "field", "constant", "assign", "call"),),
+    one_of=(("param", "field", "constant", "assign", "call", "return_nth"),),
     symbol="optional",
     supplies_value=True,
 )
@@ -552,16 +570,28 @@ def _check_literal(claim: ClaimSpec, facts: FileFacts) -> Outcome:
 @_kind(
     "absent",
     "Nothing in a scope (a function, a class with its methods, or the whole file) "
-    "assigns or calls what the regular expressions describe (assign: target, value; "
-    "call: callee, args, searched in the positional arguments joined by ', ').",
-    keys={"assign": (dict,), "call": (dict,)},
-    one_of=(("assign", "call"),),
+    "assigns, calls or defines what the regular expressions describe (assign: target, "
+    "value; call: callee, args, searched in the positional arguments joined by ', '; "
+    "define: name of a class or function).",
+    keys={"assign": (dict,), "call": (dict,), "define": (dict,)},
+    one_of=(("assign", "call", "define"),),
     symbol="optional",
 )
 def _check_absent(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     sym = _scope(claim, facts) if claim.symbol else None
     where = sym.qualname if sym else facts.path
     scope_line = sym.line if sym else 1
+    if claim.get("define") is not None:
+        spec = claim.get("define")
+        n_re = _regex(spec, "name")
+        prefix = f"{sym.qualname}." if sym else ""
+        for name in facts.symbol_names():
+            if name.startswith(prefix) and n_re.search(name[len(prefix):]):
+                found = facts.symbol(name)
+                return Outcome(Status.FAIL, found.line if found else None,
+                               f"expected no definition like {_describe(spec)} in {where}; "
+                               f"found {name}")
+        return Outcome(Status.PASS, scope_line, f"no definition like {_describe(spec)} in {where}")
     if claim.get("assign") is not None:
         spec = claim.get("assign")
         t_re, v_re = _regex(spec, "target"), _regex(spec, "value")
@@ -598,7 +628,7 @@ def _describe(spec: dict[str, Any]) -> str:
     "tuple, dict or set holds.",
     keys={**_SELECTOR_KEYS, "callee": (str,), "expect": (int,)},
     required=("expect",),
-    one_of=(("callee", "param", "field", "constant", "assign", "call"),),
+    one_of=(("callee", "param", "field", "constant", "assign", "call", "return_nth"),),
     symbol="optional",
     supplies_value=True,
 )
