@@ -27,10 +27,15 @@ def catalog(templates_dir: str | None = None) -> Catalog:
     return load_dir(path)
 
 
-def _session(repo: str | None, cache: bool, label: str | None = None) -> Session:
+def _session(repo: str | None, cache: bool, label: str | None = None,
+             ref: str | None = None) -> Session:
     from nanochat_explain.cache import FactsCache
+    from nanochat_explain.locate import at_ref
 
-    return Session(locate(repo), label=label, cache=FactsCache() if cache else None)
+    source = locate(repo)
+    if ref is not None:
+        source = at_ref(source, ref)
+    return Session(source, label=label, cache=FactsCache() if cache else None)
 
 
 def resolve(cat: Catalog, name: str) -> Template:
@@ -56,9 +61,9 @@ class ExplainRun:
 
 
 def explain(module: str, repo: str | None, templates_dir: str | None = None,
-            cache: bool = True) -> ExplainRun:
+            cache: bool = True, ref: str | None = None) -> ExplainRun:
     template = resolve(catalog(templates_dir), module)
-    session = _session(repo, cache)
+    session = _session(repo, cache, ref=ref)
     exp = session.explain(template)
     return ExplainRun(exp, tuple(session.problems()))
 
@@ -154,8 +159,8 @@ class AllRun:
 
 
 def explain_all(repo: str | None, templates_dir: str | None = None,
-                label: str | None = None, cache: bool = True) -> AllRun:
-    session = _session(repo, cache, label)
+                label: str | None = None, cache: bool = True, ref: str | None = None) -> AllRun:
+    session = _session(repo, cache, label, ref)
     exps = tuple(session.explain(t) for t in catalog(templates_dir).templates)
     return AllRun(exps, tuple(session.problems()))
 
@@ -232,9 +237,10 @@ class CheckRun:
 
 
 def check(modules: tuple[str, ...], repo: str | None,
-          templates_dir: str | None = None, cache: bool = True) -> CheckRun:
+          templates_dir: str | None = None, cache: bool = True,
+          ref: str | None = None) -> CheckRun:
     cat = catalog(templates_dir)
     chosen = [resolve(cat, m) for m in modules] if modules else list(cat.templates)
-    session = _session(repo, cache)
+    session = _session(repo, cache, ref=ref)
     report = session.check_all(chosen)
     return CheckRun(report, tuple(session.problems()))

@@ -60,6 +60,12 @@ class _DefaultGroup(click.Group):
         return super().parse_args(ctx, args)
 
 
+def _ref_option(fn: F) -> F:
+    return click.option("--ref", metavar="REV",
+                        help="Read nanochat as it was at git revision REV (from git's objects; "
+                             "the work tree is not touched).")(fn)
+
+
 def _source_options(fn: F) -> F:
     fn = click.option("--no-cache", "no_cache", is_flag=True,
                       help="Parse every file again instead of using the facts cache "
@@ -113,14 +119,15 @@ def cli() -> None:
 @cli.command(epilog=EXIT_CODES)
 @click.argument("module")
 @_source_options
+@_ref_option
 @_format_option
 @click.option("--strict", is_flag=True, help="Exit 1 when any claim fails or errors.")
 def explain(module: str, repo: str | None, templates_dir: str | None, no_cache: bool,
-            fmt: str | None, strict: bool) -> int:
+            ref: str | None, fmt: str | None, strict: bool) -> int:
     """Explain MODULE (see `list`), checked against the code."""
     from nanochat_explain import app
 
-    run = app.explain(module, repo, templates_dir, cache=not no_cache)
+    run = app.explain(module, repo, templates_dir, cache=not no_cache, ref=ref)
     _warn(run.unreadable)
     _emit(fmt, "explanation", run.explanation)
     if run.unreadable:
@@ -133,13 +140,14 @@ def explain(module: str, repo: str | None, templates_dir: str | None, no_cache: 
 @cli.command(epilog=EXIT_CODES)
 @click.argument("modules", nargs=-1)
 @_source_options
+@_ref_option
 @_format_option
 def check(modules: tuple[str, ...], repo: str | None, templates_dir: str | None,
-          no_cache: bool, fmt: str | None) -> int:
+          no_cache: bool, ref: str | None, fmt: str | None) -> int:
     """Check the claims of MODULES (default: all) against the code; for CI."""
     from nanochat_explain import app
 
-    run = app.check(modules, repo, templates_dir, cache=not no_cache)
+    run = app.check(modules, repo, templates_dir, cache=not no_cache, ref=ref)
     _warn(run.unreadable)
     _emit(fmt, "check", run.report)
     return OK if run.report.ok else FAILED
@@ -196,12 +204,14 @@ def install_skill(dest: str | None, force: bool) -> int:
 
 @cli.command("all", epilog=EXIT_CODES)
 @_source_options
+@_ref_option
 @_format_option
-def all_(repo: str | None, templates_dir: str | None, no_cache: bool, fmt: str | None) -> int:
+def all_(repo: str | None, templates_dir: str | None, no_cache: bool, ref: str | None,
+         fmt: str | None) -> int:
     """Explain every module in one document (markdown gets a table of contents)."""
     from nanochat_explain import app
 
-    run = app.explain_all(repo, templates_dir, cache=not no_cache)
+    run = app.explain_all(repo, templates_dir, cache=not no_cache, ref=ref)
     _warn(run.unreadable)
     _emit(fmt, "document", list(run.explanations))
     return SOURCE if run.unreadable else OK

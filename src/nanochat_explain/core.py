@@ -109,7 +109,7 @@ class Session:
     def info(self) -> SourceInfo:
         s = self.source
         return SourceInfo(s.display, s.commit, bundled=s.bundle is not None, dirty=s.dirty,
-                          label=self.label)
+                          label=self.label, ref=s.ref)
 
     def problems(self) -> list[ExplainError]:
         """The files that could not be read or parsed, in the order they were asked for."""

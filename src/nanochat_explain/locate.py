@@ -29,12 +29,16 @@ class Source:
     commit: str | None  # short id of HEAD, None outside git
     dirty: bool | None = None  # uncommitted changes to tracked files; None outside git
     bundle: Bundle | None = None
+    ref: str | None = None  # a git revision: files are read from git's objects, not the work tree
+    tree: dict[str, str] | None = None  # at ``ref``: path -> blob id
 
     def list_files(self, scope: tuple[str, ...]) -> list[str]:
         """Python files under the given folders (ending in /) or equal to the given paths."""
-        if self.bundle is not None:
-            return sorted(p for p in self.bundle.files
-                          if any(p == s or (s.endswith("/") and p.startswith(s)) for s in scope))
+        listed = (self.bundle.files if self.bundle is not None
+                  else self.tree if self.tree is not None else None)
+        if listed is not None:
+            return sorted(p for p in listed if (p.endswith(".py") or p in scope) and any(
+                p == s or (s.endswith("/") and p.startswith(s)) for s in scope))
         found: set[str] = set()
         for entry in scope:
             if entry.endswith("/"):
@@ -49,6 +53,8 @@ class Source:
     def read_text(self, relpath: str) -> str:
         if self.bundle is not None:
             raise SourceError("the bundled facts hold no source text", file=relpath)
+        if self.tree is not None:
+            return _decode(self._blob(relpath), relpath)
         path = self.root / relpath
         try:
             real = path.resolve()
@@ -69,11 +75,68 @@ class Source:
             raise SourceError("is a directory, expected a file", file=relpath) from None
         except OSError as exc:
             raise SourceError(f"cannot read: {exc.strerror}", file=relpath) from None
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            raise SourceError("not UTF-8 text", file=relpath, line=line) from None
+        return _decode(data, relpath)
+
+    def _blob(self, relpath: str) -> bytes:
+        assert self.tree is not None
+        blob = self.tree.get(relpath)
+        if blob is None:
+            raise SourceError(f"file not found at {self.ref}", file=relpath)
+        done = _git(self.root, "cat-file", "blob", blob)
+        if done is None:
+            raise SourceError(f"cannot read blob {blob[:12]} at {self.ref}", file=relpath)
+        if len(done) > MAX_BYTES:
+            raise SourceError(f"too large to parse ({len(done) / 1e6:.1f} MB; the limit is "
+                              f"{MAX_BYTES / 1e6:.0f} MB)", file=relpath)
+        return done
+
+
+def _decode(data: bytes, relpath: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise SourceError("not UTF-8 text", file=relpath, line=line) from None
+
+
+def _git(root: Path, *args: str) -> bytes | None:
+    """Output of a read-only git command in ``root``, or None when it fails."""
+    try:
+        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True,
+                              timeout=60, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def at_ref(source: Source, ref: str) -> Source:
+    """The same checkout as it was at git revision ``ref`` (the work tree is not touched)."""
+    from nanochat_explain.errors import UsageError
+
+    if source.bundle is not None or head_commit(source.root) is None:
+        raise UsageError(f"--ref {ref}: needs a git checkout of nanochat (--repo PATH)")
+    if ref.startswith("-"):
+        raise UsageError(f"--ref {ref}: not a revision")
+    sha = _git(source.root, "rev-parse", "--verify", "--quiet", "--end-of-options",
+               f"{ref}^{{commit}}")
+    if not sha:
+        raise UsageError(f"--ref {ref}: no such revision in {source.display}")
+    full = sha.decode().strip()
+    listing = _git(source.root, "ls-tree", "-r", "-z", full)
+    if listing is None:
+        raise UsageError(f"--ref {ref}: cannot list the files of {full[:7]}")
+    tree: dict[str, str] = {}
+    for entry in listing.split(b"\0"):
+        if not entry:
+            continue
+        meta, _, path = entry.partition(b"\t")
+        mode, kind, blob = meta.decode().split()
+        if kind == "blob" and mode != "120000":  # symbolic links are not followed
+            tree[path.decode("utf-8", "surrogateescape")] = blob
+    if MARKER not in tree:
+        raise SourceError(f"--ref {ref}: {MARKER} does not exist at {full[:7]}")
+    return Source(root=source.root, display=source.display, commit=full[:7], dirty=None,
+                  ref=ref, tree=tree)
 
 
 def _display(root: Path, cwd: Path) -> str:

@@ -165,10 +165,11 @@ class SourceInfo:
     bundled: bool = False
     dirty: bool | None = None
     label: str | None = None  # names the source instead of path and commit (docs)
+    ref: str | None = None  # the revision asked for with --ref
 
     def as_dict(self) -> dict[str, Any]:
         return {"repo": self.repo, "commit": self.commit, "bundled": self.bundled,
-                "dirty": self.dirty}
+                "dirty": self.dirty, "ref": self.ref}
 
     @property
     def text(self) -> str:
@@ -179,6 +180,8 @@ class SourceInfo:
             return f"{self.repo} (bundled facts)"
         if self.commit is None:
             return f"{self.repo} (not a git checkout)"
+        if self.ref is not None:
+            return f"{self.repo} @ {self.commit} (--ref {self.ref})"
         changes = " with uncommitted changes" if self.dirty else ""
         return f"{self.repo} @ {self.commit}{changes}"
 

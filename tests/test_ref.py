@@ -1,0 +1,57 @@
+"""--ref: explain and check nanochat as it was at a git revision, without touching files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from conftest import apply_drift, invoke, load_drifts
+
+
+@pytest.fixture
+def history(mini_copy):
+    """The fixture tree as a repository of two commits: before and after the RoPE base moved."""
+    git = ["git", "-C", str(mini_copy), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "base 100000"], check=True)
+    apply_drift(mini_copy, load_drifts()["rope-base"])
+    subprocess.run([*git, "commit", "-qam", "base 10000"], check=True)
+    sha = subprocess.run([*git, "rev-parse", "--short=7", "HEAD~1"], check=True,
+                         capture_output=True, text=True).stdout.strip()
+    return mini_copy, sha
+
+
+def values(repo, *args):
+    result = invoke(["rotary", "--repo", str(repo), "--format", "json", *args])
+    assert result.code == 0, result.err
+    return json.loads(result.out)
+
+
+def test_ref_reads_the_old_revision(history):
+    repo, old = history
+    (repo / "nanochat" / "gpt.py").write_text("# a work-tree edit that --ref must not see\n")
+    before = (repo / "nanochat" / "gpt.py").read_text()
+    data = values(repo, "--ref", "HEAD~1")
+    assert data["values"]["rope_base"] == 100000
+    assert data["source"]["commit"] == old and data["source"]["ref"] == "HEAD~1"
+    assert values(repo, "--ref", "HEAD")["values"]["rope_base"] == 10000
+    assert (repo / "nanochat" / "gpt.py").read_text() == before  # the work tree is untouched
+    check = invoke(["check", "rotary", "--repo", str(repo), "--ref", "HEAD"])
+    assert check.code == 1 and "(--ref HEAD)" in check.out
+
+
+@pytest.mark.parametrize("ref", ["does-not-exist", "HEAD~5", "--help"])
+def test_a_missing_ref_is_a_clean_usage_error(history, ref):
+    repo, _ = history
+    result = invoke(["rotary", "--repo", str(repo), f"--ref={ref}"])
+    assert result.code == 2 and "Traceback" not in result.err
+    assert result.err.startswith(f"nanochat-explain: --ref {ref}:")
+
+
+def test_ref_needs_git(mini_copy, tmp_path, monkeypatch):
+    assert invoke(["rotary", "--repo", str(mini_copy), "--ref", "HEAD"]).code == 2
+    monkeypatch.chdir(tmp_path)
+    assert invoke(["rotary", "--ref", "HEAD"]).code == 2  # the bundled facts have no history
