@@ -6,8 +6,10 @@ The CLI only parses flags, calls these, renders and maps errors to exit codes.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from nanochat_explain.core import Session
 from nanochat_explain.core import coverage as core_coverage
@@ -61,11 +63,62 @@ class ExplainRun:
 
 
 def explain(module: str, repo: str | None, templates_dir: str | None = None,
-            cache: bool = True, ref: str | None = None) -> ExplainRun:
+            cache: bool = True, ref: str | None = None, depth: int | None = None) -> ExplainRun:
     template = resolve(catalog(templates_dir), module)
     session = _session(repo, cache, ref=ref)
-    exp = session.explain(template)
+    exp = with_depth(session, session.explain(template), depth)
     return ExplainRun(exp, tuple(session.problems()))
+
+
+DEPTH_FILES = ("nanochat/gpt.py", "scripts/base_train.py")
+
+
+def with_depth(session: Session, exp: Explanation, depth: int | None) -> Explanation:
+    """The explanation with the concrete model for ``depth``, or the reason there is none.
+
+    The numbers come from evaluating nanochat's own formulas (the depth evaluator);
+    when the code cannot be followed, the explanation keeps its symbolic shapes.
+    """
+    import dataclasses
+
+    if depth is None:
+        return exp
+    from nanochat_explain.depth import DepthUnavailable, evaluate_depth
+
+    try:
+        gpt, train = (session.source.read_text(path) for path in DEPTH_FILES)
+        report = evaluate_depth(gpt, train, depth)
+    except (DepthUnavailable, ExplainError) as exc:
+        reason = str(exc)
+        if session.source.bundle is not None:
+            reason = ("the bundled facts hold no function bodies to evaluate; --depth needs "
+                      "a nanochat checkout")
+        return dataclasses.replace(exp, depth_note=f"--depth {depth}: {reason}")
+    return dataclasses.replace(exp, depth=report.as_dict(),
+                               diagram=numeric_shapes(exp.diagram, report.config))
+
+
+_SHAPE = re.compile(r"\[[^\[\]\n]*\]")
+_SHAPE_NAMES = {"n_embd": "n_embd", "n_head": "n_head", "n_kv_head": "n_kv_head",
+                "head_dim": "head_dim", "hd": "head_dim", "n_layer": "n_layer",
+                "vocab_size": "vocab_size", "padded_vocab": "padded_vocab_size",
+                "padded_vocab_size": "padded_vocab_size", "seq_len": "sequence_len",
+                "sequence_len": "sequence_len"}
+
+
+def numeric_shapes(diagram: str, config: dict[str, Any]) -> str:
+    """``[B, T, n_embd]`` becomes ``[B, T, 1280]``: names inside shape brackets take the
+    values of the evaluated config; B and T stay symbolic."""
+
+    def one(m: re.Match[str]) -> str:
+        def name(w: re.Match[str]) -> str:
+            key = _SHAPE_NAMES.get(w.group(0))
+            value = config.get(key) if key else None
+            return str(value) if isinstance(value, int) else w.group(0)
+
+        return re.sub(r"\b[A-Za-z_][A-Za-z0-9_]*\b", name, m.group(0))
+
+    return _SHAPE.sub(one, diagram)
 
 
 def coverage(repo: str | None, templates_dir: str | None = None,
@@ -159,9 +212,11 @@ class AllRun:
 
 
 def explain_all(repo: str | None, templates_dir: str | None = None,
-                label: str | None = None, cache: bool = True, ref: str | None = None) -> AllRun:
+                label: str | None = None, cache: bool = True, ref: str | None = None,
+                depth: int | None = None) -> AllRun:
     session = _session(repo, cache, label, ref)
-    exps = tuple(session.explain(t) for t in catalog(templates_dir).templates)
+    exps = tuple(with_depth(session, session.explain(t), depth)
+                 for t in catalog(templates_dir).templates)
     return AllRun(exps, tuple(session.problems()))
 
 

@@ -66,6 +66,13 @@ def _ref_option(fn: F) -> F:
                              "the work tree is not touched).")(fn)
 
 
+def _depth_option(fn: F) -> F:
+    return click.option(
+        "--depth", type=click.IntRange(1, 1024), metavar="N",
+        help="Show the concrete model scripts/base_train.py builds at --depth N: config, "
+             "numeric shapes, parameters, FLOPs, KV-cache bytes, optimizer groups.")(fn)
+
+
 def _source_options(fn: F) -> F:
     fn = click.option("--no-cache", "no_cache", is_flag=True,
                       help="Parse every file again instead of using the facts cache "
@@ -120,14 +127,17 @@ def cli() -> None:
 @click.argument("module")
 @_source_options
 @_ref_option
+@_depth_option
 @_format_option
 @click.option("--strict", is_flag=True, help="Exit 1 when any claim fails or errors.")
 def explain(module: str, repo: str | None, templates_dir: str | None, no_cache: bool,
-            ref: str | None, fmt: str | None, strict: bool) -> int:
+            ref: str | None, depth: int | None, fmt: str | None, strict: bool) -> int:
     """Explain MODULE (see `list`), checked against the code."""
     from nanochat_explain import app
 
-    run = app.explain(module, repo, templates_dir, cache=not no_cache, ref=ref)
+    run = app.explain(module, repo, templates_dir, cache=not no_cache, ref=ref, depth=depth)
+    if run.explanation.depth_note:
+        click.echo(f"nanochat-explain: {run.explanation.depth_note}", err=True)
     _warn(run.unreadable)
     _emit(fmt, "explanation", run.explanation)
     if run.unreadable:
@@ -205,13 +215,17 @@ def install_skill(dest: str | None, force: bool) -> int:
 @cli.command("all", epilog=EXIT_CODES)
 @_source_options
 @_ref_option
+@_depth_option
 @_format_option
 def all_(repo: str | None, templates_dir: str | None, no_cache: bool, ref: str | None,
-         fmt: str | None) -> int:
+         depth: int | None, fmt: str | None) -> int:
     """Explain every module in one document (markdown gets a table of contents)."""
     from nanochat_explain import app
 
-    run = app.explain_all(repo, templates_dir, cache=not no_cache, ref=ref)
+    run = app.explain_all(repo, templates_dir, cache=not no_cache, ref=ref, depth=depth)
+    notes = {e.depth_note for e in run.explanations if e.depth_note}
+    for note in sorted(notes):
+        click.echo(f"nanochat-explain: {note}", err=True)
     _warn(run.unreadable)
     _emit(fmt, "document", list(run.explanations))
     return SOURCE if run.unreadable else OK

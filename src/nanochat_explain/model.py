@@ -199,6 +199,8 @@ class Explanation:
     results: tuple[Result, ...]
     notes: tuple[tuple[Note, str, Checked], ...] = ()
     values: dict[str, Any] = field(default_factory=dict)
+    depth: dict[str, Any] | None = None  # the concrete model for --depth (DepthReport.as_dict)
+    depth_note: str | None = None  # why --depth could not be evaluated
 
     @property
     def status(self) -> Status:
@@ -258,6 +260,9 @@ class Explanation:
                 for p in t.papers
             ],
             "values": {k: self.values[k] for k in sorted(self.values)},
+            **({"config": self.depth["config"], "params": self.depth["params"],
+                "depth": self.depth} if self.depth is not None else {}),
+            **({"depth_unavailable": self.depth_note} if self.depth_note else {}),
             "claims": [r.as_dict() for r in self.results],
         }
 

@@ -6,6 +6,11 @@ from nanochat_explain.model import Checked, CheckReport, CoverageReport, Explana
 from nanochat_explain.render import Options
 from nanochat_explain.render.text import (
     NOTES_HEADING,
+    config_rows,
+    cost_rows,
+    depth_heading,
+    group_rows,
+    param_rows,
     coverage_text,
     drift_heading,
     problem_line,
@@ -56,6 +61,7 @@ def explanation(exp: Explanation, options: Options) -> str:
                 for box, check in exp.boxes]
         out += _table(["", "Box", "Where"], rows)
         out.append("")
+    out += _depth(exp)
     out += ["## Components", ""]
     rows = [[check.status.mark, item.name, f"`{check.location}`", what + _now(check), why]
             for item, what, why, check in exp.breakdown]
@@ -78,6 +84,22 @@ def explanation(exp: Explanation, options: Options) -> str:
             for r in exp.results]
     out += _table(["Status", "Claim", "Where", "Detail"], rows)
     return "\n".join(out) + "\n"
+
+
+def _depth(exp: Explanation) -> list[str]:
+    if exp.depth_note:
+        return [f"*Shapes stay symbolic: {exp.depth_note}*", ""]
+    if exp.depth is None:
+        return []
+    d = exp.depth
+    out = [f"## {depth_heading(d)}", ""]
+    out += _table(["Config", "Value"], [list(r) for r in config_rows(d)]) + [""]
+    out += _table(["Parameters", "Count"], [list(r) for r in param_rows(d)]) + [""]
+    out += _table(["Cost", "Value"], [list(r) for r in cost_rows(d)]) + [""]
+    out += _table(["Optimizer group", "Hyperparameters", "Tensors", "Params"],
+                  [list(r) for r in group_rows(d)]) + [""]
+    out += [f"- {n}" for n in d["notes"]]
+    return [*out, ""] if d["notes"] else out
 
 
 def _slug(title: str) -> str:

@@ -8,6 +8,11 @@ from nanochat_explain.model import CheckReport, CoverageReport, Explanation, Sta
 from nanochat_explain.render import Options
 from nanochat_explain.render.text import (
     NOTES_HEADING,
+    config_rows,
+    cost_rows,
+    depth_heading,
+    group_rows,
+    param_rows,
     coverage_text,
     drift_heading,
     problem_line,
@@ -45,6 +50,7 @@ def explanation(exp: Explanation, options: Options) -> str:
         for box, check in exp.boxes:
             out.append(f"  {check.status.mark} {box.label}  ({check.location})")
             out += [f"      {problem_line(r)}" for r in check.problems]
+    out += _depth(exp)
     out += ["", "Components", ""]
     for item, what, why, check in exp.breakdown:
         out.append(f"  {check.status.mark} {item.name}  ({item.symbol}, {check.location})")
@@ -75,6 +81,25 @@ def explanation(exp: Explanation, options: Options) -> str:
 
 def document(exps: list[Explanation], options: Options) -> str:
     return "\n\n".join(explanation(e, options) for e in exps)
+
+
+def _depth(exp: Explanation) -> list[str]:
+    if exp.depth_note:
+        return ["", f"Shapes stay symbolic: {exp.depth_note}"]
+    if exp.depth is None:
+        return []
+    d = exp.depth
+    out = ["", depth_heading(d), ""]
+    for title, rows in (("config", config_rows(d)), ("parameters", param_rows(d)),
+                        ("cost", cost_rows(d))):
+        width = max(len(k) for k, _ in rows)
+        out.append(f"  {title}")
+        out += [f"    {k.ljust(width)}  {v}" for k, v in rows]
+    out.append("  optimizer groups")
+    for kind, hyper, names, numel in group_rows(d):
+        out += _wrap(f"{kind}: {hyper}; {names} ({numel} params)", "    ", 100, "      ")
+    out += [f"  note: {n}" for n in d["notes"]]
+    return out
 
 
 def check(report: CheckReport, options: Options) -> str:

@@ -21,6 +21,11 @@ from nanochat_explain.model import (
 from nanochat_explain.render import Options
 from nanochat_explain.render.text import (
     NOTES_HEADING,
+    config_rows,
+    cost_rows,
+    depth_heading,
+    group_rows,
+    param_rows,
     drift_heading,
     problem_line,
     problems,
@@ -84,6 +89,28 @@ def print_explanation(console: Console, exp: Explanation) -> Console:
         line.append(check.location, style="cyan")
         line.append(_problems(check.problems))
         console.print(line)
+
+    if exp.depth_note:
+        console.print(Text(f"Shapes stay symbolic: {exp.depth_note}", style="yellow"))
+    elif exp.depth is not None:
+        d = exp.depth
+        console.print(Text(depth_heading(d), style="bold"))
+        for title, rows in (("Config", config_rows(d)), ("Parameters", param_rows(d)),
+                            ("Cost", cost_rows(d))):
+            t2 = Table(title=title, title_justify="left", expand=False)
+            t2.add_column("")
+            t2.add_column("", justify="right")
+            for k, v in rows:
+                t2.add_row(escape(k), v)
+            console.print(t2)
+        groups = Table(title="Optimizer groups", title_justify="left", expand=True)
+        for col in ("Kind", "Hyperparameters", "Tensors", "Params"):
+            groups.add_column(col, ratio=2 if col == "Tensors" else None)
+        for row in group_rows(d):
+            groups.add_row(*(Text(c) for c in row))
+        console.print(groups)
+        for n in d["notes"]:
+            console.print(Text(f"note: {n}", style="dim"))
 
     table = Table(title="Components", title_justify="left", show_lines=True, expand=True)
     table.add_column("", width=1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from nanochat_explain.model import CheckReport, Explanation, Result, SourceInfo, Status
 
 
@@ -25,6 +27,54 @@ def problems(exp: Explanation) -> list[Result]:
 
 
 NOTES_HEADING = "Where nanochat's comments disagree with its code"
+
+
+def depth_heading(depth: dict[str, Any]) -> str:
+    return f"The model at --depth {depth['depth']} (evaluated from the code)"
+
+
+CONFIG_KEYS = ("n_layer", "n_embd", "n_head", "n_kv_head", "head_dim", "sequence_len",
+               "vocab_size", "padded_vocab_size", "window_pattern")
+
+
+def config_rows(depth: dict[str, Any]) -> list[tuple[str, str]]:
+    config = depth["config"]
+    rows = [(k, str(config[k])) for k in CONFIG_KEYS if k in config]
+    windows = config.get("window_sizes")
+    if windows:
+        rows.append(("window per layer", " ".join(str(w[0]) for w in windows)))
+    return rows
+
+
+def param_rows(depth: dict[str, Any]) -> list[tuple[str, str]]:
+    rows = [(c["name"], f"{c['numel']:,}") for c in depth["components"]]
+    rows += [(f"= {k} (num_scaling_params)", f"{v:,}") for k, v in depth["params"].items()]
+    return rows
+
+
+def cost_rows(depth: dict[str, Any]) -> list[tuple[str, str]]:
+    return [("FLOPs per token (estimate_flops)", f"{depth['flops_per_token']:,}"),
+            ("KV-cache bytes per token (kv_bytes_per_token)", f"{depth['kv_bytes_per_token']:,}")]
+
+
+def group_rows(depth: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    rows = []
+    for g in depth["optimizer_groups"]:
+        hyper = ", ".join(f"{k}={_short(v)}" for k, v in g.items()
+                          if k not in ("kind", "params", "numel", "names", "tensors"))
+        names = g.get("params") or g.get("names") or g.get("tensors") or []
+        rows.append((str(g.get("kind", "?")), hyper,
+                     ", ".join(names) if isinstance(names, list) else str(names),
+                     f"{g.get('numel', 0):,}" if isinstance(g.get("numel"), int) else ""))
+    return rows
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, list | tuple):
+        return "(" + ", ".join(_short(v) for v in value) + ")"
+    return str(value)
 
 
 def coverage_text(backed: int, total: int) -> str:
