@@ -52,7 +52,8 @@ def test_bundled_facts_say_why_there_is_no_depth(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = invoke(["gpt", "--depth", "20", "--format", "plain"])
     assert result.code == 0
-    assert "Shapes stay symbolic: --depth 20: the bundled facts hold no function bodies" in result.out
+    assert ("Shapes stay symbolic: --depth 20: the bundled facts hold no function bodies"
+            in result.out)
 
 
 @pytest.mark.skipif(not os.environ.get("NANOCHAT_DIR"), reason="needs NANOCHAT_DIR")

@@ -8,11 +8,11 @@ from nanochat_explain.render.text import (
     NOTES_HEADING,
     config_rows,
     cost_rows,
+    coverage_text,
     depth_heading,
+    drift_heading,
     group_rows,
     param_rows,
-    coverage_text,
-    drift_heading,
     problem_line,
     problems,
     source_line,
@@ -93,11 +93,11 @@ def _depth(exp: Explanation) -> list[str]:
         return []
     d = exp.depth
     out = [f"## {depth_heading(d)}", ""]
-    out += _table(["Config", "Value"], [list(r) for r in config_rows(d)]) + [""]
-    out += _table(["Parameters", "Count"], [list(r) for r in param_rows(d)]) + [""]
-    out += _table(["Cost", "Value"], [list(r) for r in cost_rows(d)]) + [""]
-    out += _table(["Optimizer group", "Hyperparameters", "Tensors", "Params"],
-                  [list(r) for r in group_rows(d)]) + [""]
+    out += [*_table(["Config", "Value"], [list(r) for r in config_rows(d)]), ""]
+    out += [*_table(["Parameters", "Count"], [list(r) for r in param_rows(d)]), ""]
+    out += [*_table(["Cost", "Value"], [list(r) for r in cost_rows(d)]), ""]
+    out += [*_table(["Optimizer group", "Hyperparameters", "Tensors", "Params"],
+                    [list(r) for r in group_rows(d)]), ""]
     out += [f"- {n}" for n in d["notes"]]
     return [*out, ""] if d["notes"] else out
 

@@ -24,9 +24,9 @@ from nanochat_explain.render.text import (
     config_rows,
     cost_rows,
     depth_heading,
+    drift_heading,
     group_rows,
     param_rows,
-    drift_heading,
     problem_line,
     problems,
     source_line,
@@ -93,10 +93,10 @@ def print_explanation(console: Console, exp: Explanation) -> Console:
     if exp.depth_note:
         console.print(Text(f"Shapes stay symbolic: {exp.depth_note}", style="yellow"))
     elif exp.depth is not None:
-        d = exp.depth
-        console.print(Text(depth_heading(d), style="bold"))
-        for title, rows in (("Config", config_rows(d)), ("Parameters", param_rows(d)),
-                            ("Cost", cost_rows(d))):
+        dep = exp.depth
+        console.print(Text(depth_heading(dep), style="bold"))
+        for title, rows in (("Config", config_rows(dep)), ("Parameters", param_rows(dep)),
+                            ("Cost", cost_rows(dep))):
             t2 = Table(title=title, title_justify="left", expand=False)
             t2.add_column("")
             t2.add_column("", justify="right")
@@ -106,10 +106,10 @@ def print_explanation(console: Console, exp: Explanation) -> Console:
         groups = Table(title="Optimizer groups", title_justify="left", expand=True)
         for col in ("Kind", "Hyperparameters", "Tensors", "Params"):
             groups.add_column(col, ratio=2 if col == "Tensors" else None)
-        for row in group_rows(d):
-            groups.add_row(*(Text(c) for c in row))
+        for group in group_rows(dep):
+            groups.add_row(*(Text(c) for c in group))
         console.print(groups)
-        for n in d["notes"]:
+        for n in dep["notes"]:
             console.print(Text(f"note: {n}", style="dim"))
 
     table = Table(title="Components", title_justify="left", show_lines=True, expand=True)
