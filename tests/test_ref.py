@@ -55,3 +55,20 @@ def test_ref_needs_git(mini_copy, tmp_path, monkeypatch):
     assert invoke(["rotary", "--repo", str(mini_copy), "--ref", "HEAD"]).code == 2
     monkeypatch.chdir(tmp_path)
     assert invoke(["rotary", "--ref", "HEAD"]).code == 2  # the bundled facts have no history
+
+
+def test_diff_names_what_changed(history):
+    repo, old = history
+    result = invoke(["diff", "rotary", "--repo", str(repo), "--from", "HEAD~1", "--to", "HEAD",
+                     "--format", "json"])
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert data["from"] == f"HEAD~1 ({old})"
+    assert {"name": "rope_base", "from": 100000, "to": 10000} in data["values"]
+    assert [c["id"] for c in data["claims"]] == ["rope-base"]
+    assert data["claims"][0]["from"] == "pass" and data["claims"][0]["to"] == "fail"
+    plain = invoke(["diff", "rotary", "--repo", str(repo), "--from", "HEAD~1"]).out
+    assert "- rope_base: 100000 -> 10000" in plain
+    same = invoke(["diff", "rotary", "--repo", str(repo), "--from", "HEAD", "--to", "HEAD"])
+    assert "no change in claims, values or symbols" in same.out
+    assert invoke(["diff", "rotary", "--repo", str(repo), "--from", "nope"]).code == 2

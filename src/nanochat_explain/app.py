@@ -285,6 +285,17 @@ def _starts_with_marker(path: Path) -> bool:
         return False
 
 
+def diff(module: str, repo: str | None, base: str, head: str,
+         templates_dir: str | None = None, cache: bool = True) -> Any:
+    """The module's claims, values and symbols that changed from ``base`` to ``head``."""
+    from nanochat_explain.diffing import diff as module_diff
+
+    template = resolve(catalog(templates_dir), module)
+    old, new = _session(repo, cache, ref=base), _session(repo, cache, ref=head)
+    return module_diff(template, old, new, f"{base} ({old.source.commit})",
+                       f"{head} ({new.source.commit})")
+
+
 @dataclass(frozen=True)
 class CheckRun:
     report: CheckReport

@@ -259,6 +259,42 @@ def docs(repo: str | None, templates_dir: str | None, no_cache: bool, out: str,
     return SOURCE if run.unreadable else OK
 
 
+@cli.command("diff", epilog=EXIT_CODES)
+@click.argument("module")
+@click.option("--from", "base", metavar="REV", required=True, help="The older revision.")
+@click.option("--to", "head", metavar="REV", default="HEAD", show_default=True,
+              help="The newer revision.")
+@_source_options
+@click.option("--format", "fmt", type=click.Choice(("plain", "markdown", "json")),
+              default="plain", help="Output format.")
+def diff_(module: str, base: str, head: str, repo: str | None, templates_dir: str | None,
+          no_cache: bool, fmt: str) -> int:
+    """What changed in MODULE between two git revisions: claims whose status changed,
+    values read from the code (old -> new), symbols added, removed or moved."""
+    import json
+
+    from nanochat_explain import app
+
+    d = app.diff(module, repo, base, head, templates_dir, cache=not no_cache)
+    if fmt == "json":
+        click.echo(json.dumps(d.as_dict(), indent=2, sort_keys=True, ensure_ascii=False,
+                              default=str))
+        return OK
+    md = fmt == "markdown"
+    lines = [f"{'# ' if md else ''}{d.module}: {d.base} .. {d.head}", ""]
+    if d.empty:
+        lines.append("no change in claims, values or symbols")
+    for title, rows in (
+        ("Values", [f"{n}: {a!r} -> {b!r}" for n, a, b in d.values]),
+        ("Claims", [f"{i}: {a} -> {b} ({det})" for i, a, b, det in d.claims]),
+        ("Symbols", [f"{c} {n} ({w})" for c, n, w in d.symbols]),
+    ):
+        if rows:
+            lines += [f"{'## ' if md else ''}{title}", "", *(f"- {r}" for r in rows), ""]
+    click.echo("\n".join(lines).rstrip("\n"))
+    return OK
+
+
 @cli.command("list", epilog=EXIT_CODES)
 @click.option("--templates", "templates_dir", metavar="DIR",
               help="Use the templates in DIR instead of the packaged ones.")
