@@ -41,8 +41,10 @@ def _symbols(session: Session, template: Template) -> dict[str, tuple[str, int]]
         facts = session.facts(path)
         if isinstance(facts, ExplainError):
             continue
-        for sym in (*facts.classes, *facts.functions):
-            out[f"{path}::{sym.qualname}"] = (path, sym.line)
+        for c in facts.classes:
+            out[f"{path}::{c.qualname}"] = (path, c.line)
+        for f in facts.functions:
+            out[f"{path}::{f.qualname}"] = (path, f.line)
     return out
 
 
