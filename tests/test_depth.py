@@ -457,7 +457,8 @@ def test_mini_fixture_depth_4() -> None:
     dim, heads, vocab = 256, 2, 32768  # 4 * 64 rounded to 128-wide heads
     matrices = 4 * (4 * dim * dim + 8 * dim * dim) + 2 * 12 * heads
     assert report.params["transformer_matrices"] == matrices
-    assert report.params["total"] == 3 * vocab * dim + matrices + 4 + 4 + 24 + 1 + 1
+    embeddings = (1 + 2 + 1) * vocab * dim  # wte, value embeds of layers 1 and 3, lm_head
+    assert report.params["total"] == embeddings + matrices + 4 + 4 + 24 + 1 + 1 == 36_700_242
 
 
 def test_report_as_dict_is_plain_data() -> None:
@@ -622,3 +623,38 @@ def test_real_nanochat_matches_torch(real_nanochat: Any, depth: int,
     groups = report.optimizer_groups
     assert sum(g["numel"] for g in groups) == sum(counts.values())
     assert [g["kind"] for g in groups][:6] == ["adamw"] * 6
+
+
+def test_depth_mini_matches_torch_on_the_meta_device(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Build the fixture model itself (our own code, not nanochat's) with torch and compare."""
+    torch = pytest.importorskip("torch")
+    import importlib.util
+    import sys
+    import types
+
+    root = Path(__file__).resolve().parent.parent / "fixtures" / "depth-mini"
+    common = types.ModuleType("nanochat.common")
+    common.COMPUTE_DTYPE = torch.bfloat16  # type: ignore[attr-defined]
+    common.print0 = lambda *a, **k: None  # type: ignore[attr-defined]
+    optim = types.ModuleType("nanochat.optim")
+    optim.MuonAdamW = lambda groups: types.SimpleNamespace(param_groups=groups)  # type: ignore[attr-defined]
+    package = types.ModuleType("nanochat")
+    package.__path__ = []  # type: ignore[attr-defined]
+    for name, module in (("nanochat", package), ("nanochat.common", common),
+                         ("nanochat.optim", optim)):
+        monkeypatch.setitem(sys.modules, name, module)
+    spec = importlib.util.spec_from_file_location("depth_mini_gpt", root / "nanochat" / "gpt.py")
+    assert spec is not None and spec.loader is not None
+    gpt = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gpt)
+    for depth in (2, 4, 7):
+        report = evaluate_depth((root / "nanochat" / "gpt.py").read_text(),
+                                (root / "scripts" / "base_train.py").read_text(), depth)
+        fields = {f: report.config[f] for f in ("sequence_len", "vocab_size", "n_layer",
+                                                "n_head", "n_kv_head", "n_embd")
+                  if f in report.config}
+        with torch.device("meta"):
+            model = gpt.GPT(gpt.GPTConfig(**fields))
+        assert sum(p.numel() for p in model.parameters()) == report.params["total"]
+        assert dict(model.num_scaling_params()) == dict(report.params)
+        assert model.estimate_flops() == report.flops_per_token

@@ -132,7 +132,9 @@ def _evaluate(gpt_tree: ast.Module, train_tree: ast.Module, depth: int,
               vocab_size: int) -> DepthReport:
     interp = Interpreter(argv={"depth": depth})
     gpt_scope = Scope(vars={"__name__": "nanochat.gpt"})
-    interp.run_module(gpt_tree.body, gpt_scope, GPT_FILE)
+    _, failures = interp.run_module(gpt_tree.body, gpt_scope, GPT_FILE)
+    if failures:  # its top level is imports and definitions: an error there fails the import
+        raise _unavailable(failures[0].reason, failures[0].where)
     interp.modules["nanochat.gpt"] = gpt_scope
     train_scope = Scope(vars={"__name__": "__main__", "vocab_size": vocab_size},
                         pinned=frozenset({"vocab_size"}))

@@ -180,6 +180,7 @@ class Obj:
     buffers: dict[str, Value] = field(default_factory=dict)
     modules: dict[str, Value] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
+    ready: bool = False  # nn.Module.__init__ has run
 
     @property
     def mro(self) -> tuple[Value, ...]:
@@ -723,6 +724,8 @@ class Interpreter:
                 raise Stuck(f"{type(node).__name__} expressions are not modelled",
                             self.where(node))
             return handler(self, node, scope)
+        except _OpaqueResult as unknown:  # a part (a key, a starred item) is unknown: the whole
+            return unknown.value
         finally:
             self.nesting -= 1
 
@@ -1248,8 +1251,8 @@ class Interpreter:
             else:
                 return self.opaque(f"{obj.cls.name}.{name} may come from {describe(c)}, which is"
                                    " not modelled", node)
-        if obj.is_module:
-            return self.opaque(f"{obj.cls.name}.{name} is not modelled", node)
+        if obj.is_module and name in _MODULE_API:
+            return self.opaque(f"nn.Module.{name} is not modelled", node)
         raise Stuck(f"{obj.cls.name} object has no attribute {name!r}", self.where(node))
 
     def _super_getattr(self, sup: Super, name: str, node: ast.AST) -> Value:
@@ -1319,6 +1322,10 @@ class Interpreter:
         stores: tuple[dict[str, Any], ...] = (obj.plain, obj.params, obj.buffers, obj.modules)
         is_child = (isinstance(value, Obj) and (value.is_module or value.unknown_base is not None)
                     ) or (isinstance(value, Opaque) and value.maybe_module)
+        if (isinstance(value, Param) or is_child) and not obj.ready \
+                and obj.unknown_base is None:
+            what = "parameters" if isinstance(value, Param) else "module"
+            raise Stuck(f"cannot assign {what} before Module.__init__() call", self.where(node))
         if isinstance(value, Param):
             for store in stores:
                 store.pop(name, None)
@@ -2292,6 +2299,11 @@ def _dims(i: Interpreter, values: list[Value], n: ast.AST) -> tuple[int, ...] | 
     return tuple(values)
 
 
+def _ready(i: Interpreter, obj: Obj, n: ast.AST) -> None:
+    if not obj.ready and obj.unknown_base is None:
+        raise Stuck("cannot assign to a module before Module.__init__() call", i.where(n))
+
+
 def _add_param(obj: Obj, name: str, shape: tuple[int, ...] | Opaque) -> None:
     obj.params[name] = Param(shape)
     obj.register(name)
@@ -2299,6 +2311,7 @@ def _add_param(obj: Obj, name: str, shape: tuple[int, ...] | Opaque) -> None:
 
 def _linear_init(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value],
                  n: ast.AST) -> None:
+    obj.ready = True
     b = _bind_builtin("Linear", ("in_features", "out_features", "bias", "device", "dtype"),
                       {"bias": True, "device": None, "dtype": None}, a, k, i, n)
     obj.plain["in_features"] = b["in_features"]
@@ -2315,6 +2328,7 @@ def _embedding_init(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value
                     n: ast.AST) -> None:
     params = ("num_embeddings", "embedding_dim", "padding_idx", "max_norm", "norm_type",
               "scale_grad_by_freq", "sparse", "_weight", "_freeze", "device", "dtype")
+    obj.ready = True
     b = _bind_builtin("Embedding", params, {p: None for p in params[2:]}, a, k, i, n)
     obj.plain["num_embeddings"] = b["num_embeddings"]
     obj.plain["embedding_dim"] = b["embedding_dim"]
@@ -2325,6 +2339,7 @@ def _module_init(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value],
                  n: ast.AST) -> None:
     if a or k:
         raise Stuck("nn.Module.__init__() takes no arguments", i.where(n))
+    obj.ready = True
 
 
 def _add_child(i: Interpreter, obj: Obj, name: str, child: Value, n: ast.AST) -> None:
@@ -2337,6 +2352,7 @@ def _add_child(i: Interpreter, obj: Obj, name: str, child: Value, n: ast.AST) ->
 
 def _moduledict_init(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value],
                      n: ast.AST) -> None:
+    obj.ready = True
     b = _bind_builtin("ModuleDict", ("modules",), {"modules": None}, a, k, i, n)
     modules = b["modules"]
     if modules is None:
@@ -2352,6 +2368,7 @@ def _moduledict_init(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Valu
 
 def _modulelist_init(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value],
                      n: ast.AST) -> None:
+    obj.ready = True
     b = _bind_builtin("ModuleList", ("modules",), {"modules": None}, a, k, i, n)
     if b["modules"] is None:
         return
@@ -2363,6 +2380,7 @@ def _modulelist_init(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Valu
 
 def _sequential_init(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value],
                      n: ast.AST) -> None:
+    obj.ready = True
     if k:
         raise Stuck("Sequential() with keyword arguments is not modelled", i.where(n))
     for child in a:
@@ -2411,6 +2429,7 @@ def _m_register_buffer(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Va
                        n: ast.AST) -> Value:
     b = _bind_builtin("register_buffer", ("name", "tensor", "persistent"), {"persistent": True},
                       a, k, i, n)
+    _ready(i, obj, n)
     if not isinstance(b["name"], str):
         raise Stuck("register_buffer() with a name that is not a string", i.where(n))
     obj.buffers[b["name"]] = b["tensor"]
@@ -2421,6 +2440,7 @@ def _m_register_buffer(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Va
 def _m_register_parameter(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value],
                           n: ast.AST) -> Value:
     b = _bind_builtin("register_parameter", ("name", "param"), {}, a, k, i, n)
+    _ready(i, obj, n)
     if not isinstance(b["name"], str) or not (b["param"] is None or isinstance(b["param"], Param)):
         raise Stuck("register_parameter() with these arguments", i.where(n))
     obj.params[b["name"]] = b["param"]
@@ -2431,6 +2451,7 @@ def _m_register_parameter(i: Interpreter, obj: Obj, a: list[Value], k: dict[str,
 def _m_add_module(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value],
                   n: ast.AST) -> Value:
     b = _bind_builtin("add_module", ("name", "module"), {}, a, k, i, n)
+    _ready(i, obj, n)
     if not isinstance(b["name"], str):
         raise Stuck("add_module() with a name that is not a string", i.where(n))
     _add_child(i, obj, b["name"], b["module"], n)
@@ -2481,6 +2502,20 @@ MODULELIST = BuiltinClass("torch.nn.ModuleList", (MODULE,), init=_modulelist_ini
 SEQUENTIAL = BuiltinClass("torch.nn.Sequential", (MODULE,), init=_sequential_init,
                           is_module=True, methods={"append": _m_append})
 OPTIMIZER = BuiltinClass("optimizer")
+
+# The rest of nn.Module's API: attributes a module has that the interpreter does not model
+_MODULE_API = frozenset({
+    "apply", "bfloat16", "buffers", "compile", "cpu", "cuda", "double", "eval", "extra_repr",
+    "float", "forward", "get_buffer", "get_extra_state", "get_parameter", "get_submodule",
+    "half", "ipu", "load_state_dict", "mtia", "named_buffers", "register_backward_hook",
+    "register_forward_hook", "register_forward_pre_hook", "register_full_backward_hook",
+    "register_full_backward_pre_hook", "register_load_state_dict_post_hook",
+    "register_load_state_dict_pre_hook", "register_module", "register_state_dict_post_hook",
+    "register_state_dict_pre_hook", "requires_grad_", "set_extra_state", "set_submodule",
+    "share_memory", "state_dict", "to", "to_empty", "train", "training", "type", "xpu",
+    "zero_grad", "dump_patches", "call_super_init", "padding_idx", "max_norm", "norm_type",
+    "scale_grad_by_freq", "sparse",
+})
 
 
 def _parser_init(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value],
