@@ -70,3 +70,17 @@ def test_svg_is_a_deterministic_picture():
     b = invoke(["mlp", "--repo", str(MINI), "--format", "svg"]).out
     assert a == b and a.startswith("<svg") and a.rstrip().endswith("</svg>")
     assert "c_fc" in a
+
+
+def test_docs_never_write_through_a_link(tmp_path):
+    out, outside = tmp_path / "docs", tmp_path / "outside"
+    out.mkdir()
+    outside.mkdir()
+    (out / "mlp.md").symlink_to(outside / "target.md")
+    result = invoke(["docs", "--repo", str(MINI), "--out", str(out), "--force"])
+    assert result.code == 2 and "symbolic link" in result.err
+    assert list(outside.iterdir()) == []
+    linked = tmp_path / "linked"
+    linked.symlink_to(outside, target_is_directory=True)
+    assert invoke(["docs", "--repo", str(MINI), "--out", str(linked)]).code == 2
+    assert list(outside.iterdir()) == []
