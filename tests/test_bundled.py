@@ -51,7 +51,7 @@ def test_no_checkout_means_bundled_facts(nowhere):
     data = json.loads(check.out)
     assert check.code == 0 and data["summary"]["fail"] == data["summary"]["error"] == 0
     assert data["source"] == {"repo": "nanochat@92d63d4", "commit": "92d63d4",
-                              "bundled": True, "dirty": None}
+                              "bundled": True, "dirty": None, "ref": None}
 
 
 def test_an_explicit_bad_repo_is_still_an_error(nowhere):
