@@ -39,9 +39,9 @@ def test_not_a_checkout(tmp_path, make):
     assert "--repo" in str(info.value) and "NANOCHAT_DIR" in str(info.value)
 
 
-def test_nothing_found(tmp_path):
-    with pytest.raises(SourceError, match="no nanochat checkout found"):
-        locate(None, env={}, cwd=tmp_path)
+def test_nothing_found_means_the_bundled_facts(tmp_path):
+    source = locate(None, env={}, cwd=tmp_path)
+    assert source.bundle is not None and source.display == "nanochat@92d63d4"
 
 
 def test_commit_only_for_the_checkout_itself(tmp_path):

@@ -44,6 +44,9 @@ def test_lines_point_at_the_code_they_name():
     for module in data["modules"]:
         for c in module["claims"]:
             lines = texts.setdefault(c["file"], (root / c["file"]).read_text().splitlines())
+            if c["line"] is None:  # a search of the whole file
+                assert c["kind"] == "absent", c
+                continue
             assert 1 <= c["line"] <= len(lines), c
             line = lines[c["line"] - 1]
             if c["kind"] == "symbol":
@@ -67,5 +70,5 @@ def test_blank_lines_shift_every_line(tmp_path):
     for m_before, m_after in zip(before["modules"], after["modules"], strict=True):
         for a, b in zip(m_before["claims"], m_after["claims"], strict=True):
             assert b["status"] == "pass"
-            shift = 3 if a["file"] == "nanochat/gpt.py" else 0
-            assert b["line"] == a["line"] + shift, (a, b)
+            shift = 3 if a["file"] == "nanochat/gpt.py" and a["line"] is not None else 0
+            assert b["line"] == (None if a["line"] is None else a["line"] + shift), (a, b)

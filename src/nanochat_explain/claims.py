@@ -580,7 +580,7 @@ def _check_literal(claim: ClaimSpec, facts: FileFacts) -> Outcome:
 def _check_absent(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     sym = _scope(claim, facts) if claim.symbol else None
     where = sym.qualname if sym else facts.path
-    scope_line = sym.line if sym else 1
+    scope_line = sym.line if sym else None  # the whole file was searched: no one line
     if claim.get("define") is not None:
         spec = claim.get("define")
         n_re = _regex(spec, "name")
