@@ -13,6 +13,7 @@ from typing import Any
 
 from nanochat_explain.core import Session
 from nanochat_explain.core import coverage as core_coverage
+from nanochat_explain.diffing import ModuleDiff
 from nanochat_explain.errors import ExplainError, UsageError
 from nanochat_explain.facts import FileFacts
 from nanochat_explain.locate import locate
@@ -286,7 +287,7 @@ def _starts_with_marker(path: Path) -> bool:
 
 
 def diff(module: str, repo: str | None, base: str, head: str,
-         templates_dir: str | None = None, cache: bool = True) -> Any:
+         templates_dir: str | None = None, cache: bool = True) -> ModuleDiff:
     """The module's claims, values and symbols that changed from ``base`` to ``head``."""
     from nanochat_explain.diffing import diff as module_diff
 

@@ -271,27 +271,9 @@ def diff_(module: str, base: str, head: str, repo: str | None, templates_dir: st
           no_cache: bool, fmt: str) -> int:
     """What changed in MODULE between two git revisions: claims whose status changed,
     values read from the code (old -> new), symbols added, removed or moved."""
-    import json
-
     from nanochat_explain import app
 
-    d = app.diff(module, repo, base, head, templates_dir, cache=not no_cache)
-    if fmt == "json":
-        click.echo(json.dumps(d.as_dict(), indent=2, sort_keys=True, ensure_ascii=False,
-                              default=str))
-        return OK
-    md = fmt == "markdown"
-    lines = [f"{'# ' if md else ''}{d.module}: {d.base} .. {d.head}", ""]
-    if d.empty:
-        lines.append("no change in claims, values or symbols")
-    for title, rows in (
-        ("Values", [f"{n}: {a!r} -> {b!r}" for n, a, b in d.values]),
-        ("Claims", [f"{i}: {a} -> {b} ({det})" for i, a, b, det in d.claims]),
-        ("Symbols", [f"{c} {n} ({w})" for c, n, w in d.symbols]),
-    ):
-        if rows:
-            lines += [f"{'## ' if md else ''}{title}", "", *(f"- {r}" for r in rows), ""]
-    click.echo("\n".join(lines).rstrip("\n"))
+    _emit(fmt, "diff", app.diff(module, repo, base, head, templates_dir, cache=not no_cache))
     return OK
 
 

@@ -29,8 +29,8 @@ def render(fmt: str, what: str, value: Any, options: Options | None = None) -> s
     """Render ``value`` (an explanation, check report or catalog listing) as text.
 
     ``what`` names the function every renderer module provides:
-    ``explanation``, ``document`` (a list of explanations), ``check``, ``coverage`` or
-    ``listing``.
+    ``explanation``, ``document`` (a list of explanations), ``check``, ``coverage``,
+    ``listing`` or (plain, markdown and json only) ``diff``.
     """
     fn = getattr(_module(fmt), what)
     return str(fn(value, options or Options()))

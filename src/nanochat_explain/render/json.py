@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from nanochat_explain.diffing import ModuleDiff
 from nanochat_explain.model import CheckReport, CoverageReport, Explanation
 from nanochat_explain.render import Options
 from nanochat_explain.templates import Catalog
@@ -28,6 +29,10 @@ def check(report: CheckReport, options: Options) -> str:
 
 def coverage(report: CoverageReport, options: Options) -> str:
     return _dump(report.as_dict())
+
+
+def diff(d: ModuleDiff, options: Options) -> str:
+    return _dump(d.as_dict())
 
 
 def listing(catalog: Catalog, options: Options) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from nanochat_explain.diffing import ModuleDiff
 from nanochat_explain.model import Checked, CheckReport, CoverageReport, Explanation, Status
 from nanochat_explain.render import Options
 from nanochat_explain.render.text import (
@@ -10,6 +11,7 @@ from nanochat_explain.render.text import (
     cost_rows,
     coverage_text,
     depth_heading,
+    diff_text,
     drift_heading,
     group_rows,
     param_rows,
@@ -165,6 +167,10 @@ def coverage(report: CoverageReport, options: Options) -> str:
     rows = [[f"`{u.file}:{u.line}`", f"`{u.name}`", u.kind] for u in report.unmentioned]
     out += _table(["Where", "Not mentioned", "Kind"], rows)
     return "\n".join(out) + "\n"
+
+
+def diff(d: ModuleDiff, options: Options) -> str:
+    return diff_text(d, markdown=True)
 
 
 def listing(catalog: Catalog, options: Options) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+from nanochat_explain.diffing import ModuleDiff
 from nanochat_explain.model import CheckReport, CoverageReport, Explanation, Status
 from nanochat_explain.render import Options
 from nanochat_explain.render.text import (
@@ -12,6 +13,7 @@ from nanochat_explain.render.text import (
     cost_rows,
     coverage_text,
     depth_heading,
+    diff_text,
     drift_heading,
     group_rows,
     param_rows,
@@ -127,6 +129,10 @@ def coverage(report: CoverageReport, options: Options) -> str:
     out.append(f"{report.mentioned}/{report.total} classes and functions mentioned ({pct:.0f}%) "
                f"in {len(report.files)} files")
     return "\n".join(out) + "\n"
+
+
+def diff(d: ModuleDiff, options: Options) -> str:
+    return diff_text(d, markdown=False)
 
 
 def listing(catalog: Catalog, options: Options) -> str:

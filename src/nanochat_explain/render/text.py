@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from nanochat_explain.diffing import ModuleDiff
 from nanochat_explain.model import CheckReport, Explanation, Result, SourceInfo, Status
 
 
@@ -75,6 +76,21 @@ def _short(value: Any) -> str:
     if isinstance(value, list | tuple):
         return "(" + ", ".join(_short(v) for v in value) + ")"
     return str(value)
+
+
+def diff_text(d: ModuleDiff, markdown: bool) -> str:
+    """The changes between two revisions as sections of bullets (markdown adds #s)."""
+    lines = [f"{'# ' if markdown else ''}{d.module}: {d.base} .. {d.head}", ""]
+    if d.empty:
+        lines.append("no change in claims, values or symbols")
+    for title, rows in (
+        ("Values", [f"{n}: {a!r} -> {b!r}" for n, a, b in d.values]),
+        ("Claims", [f"{i}: {a} -> {b} ({det})" for i, a, b, det in d.claims]),
+        ("Symbols", [f"{c} {n} ({w})" for c, n, w in d.symbols]),
+    ):
+        if rows:
+            lines += [f"{'## ' if markdown else ''}{title}", "", *(f"- {r}" for r in rows), ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def coverage_text(backed: int, total: int) -> str:
