@@ -72,3 +72,14 @@ def test_blank_lines_shift_every_line(tmp_path):
             assert b["status"] == "pass"
             shift = 3 if a["file"] == "nanochat/gpt.py" and a["line"] is not None else 0
             assert b["line"] == (None if a["line"] is None else a["line"] + shift), (a, b)
+
+
+def test_history_names_the_commit_where_the_rope_base_moved():
+    result = invoke(["history", "rotary", "--repo", REAL, "--format", "json"])
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    base = {t["name"]: t for t in data["values"]}["rope_base"]
+    assert [(c["commit"], c["from"], c["to"]) for c in base["changes"]] == [
+        ("3a5e0bc", None, 10000), ("6ed7d1d", 10000, 100000)]
+    rope = {t["name"]: t for t in data["claims"]}["rope-base"]
+    assert [(c["commit"], c["to"]) for c in rope["changes"]][-1] == ("6ed7d1d", "pass")

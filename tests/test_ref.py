@@ -72,3 +72,44 @@ def test_diff_names_what_changed(history):
     same = invoke(["diff", "rotary", "--repo", str(repo), "--from", "HEAD", "--to", "HEAD"])
     assert "no change in claims, values or symbols" in same.out
     assert invoke(["diff", "rotary", "--repo", str(repo), "--from", "nope"]).code == 2
+
+
+def test_list_names_the_files_missing_at_a_revision(mini_copy):
+    git = ["git", "-C", str(mini_copy), "-c", "user.name=t", "-c", "user.email=t@t"]
+    kernel = mini_copy / "nanochat" / "flash_attention.py"
+    text = kernel.read_text(encoding="utf-8")
+    kernel.unlink()
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "no kernel yet"], check=True)
+    kernel.write_text(text, encoding="utf-8")
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "kernel"], check=True)
+
+    def missing(*args):
+        result = invoke(["list", "--repo", str(mini_copy), "--format", "json", *args])
+        assert result.code == 0, result.err
+        return {m["module"]: m["missing"] for m in json.loads(result.out)["modules"]}
+
+    old = missing("--ref", "HEAD~1")
+    assert {m for m, files in old.items() if files} == {"attention", "flash"}
+    assert old["attention"] == ["nanochat/flash_attention.py"]
+    assert not any(missing("--ref", "HEAD").values()) and not any(missing().values())
+    plain = invoke(["list", "--repo", str(mini_copy), "--ref", "HEAD~1"]).out
+    assert "missing here: nanochat/flash_attention.py" in plain and "(--ref HEAD~1)" in plain
+    bare = json.loads(invoke(["list", "--format", "json"]).out)
+    assert "source" not in bare and "missing" not in bare["modules"][0]
+
+
+def test_a_revision_already_parsed_is_not_read_again(history, monkeypatch, tmp_path):
+    from nanochat_explain.locate import Source
+
+    repo, _ = history
+    monkeypatch.setenv("NANOCHAT_EXPLAIN_CACHE", str(tmp_path / "cache"))
+    first = values(repo, "--ref", "HEAD~1")
+
+    def refuse(self, relpath):
+        raise AssertionError(f"read {relpath} although its blob id is in the cache")
+
+    monkeypatch.setattr(Source, "_blob", refuse)
+    assert values(repo, "--ref", "HEAD~1") == first

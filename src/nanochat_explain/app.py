@@ -16,8 +16,15 @@ from nanochat_explain.core import coverage as core_coverage
 from nanochat_explain.diffing import ModuleDiff
 from nanochat_explain.errors import ExplainError, UsageError
 from nanochat_explain.facts import FileFacts
+from nanochat_explain.history import ModuleHistory, Progress
 from nanochat_explain.locate import locate
-from nanochat_explain.model import CheckReport, CoverageReport, Explanation, Template
+from nanochat_explain.model import (
+    CheckReport,
+    CoverageReport,
+    Explanation,
+    Listing,
+    Template,
+)
 from nanochat_explain.templates import Catalog, load_dir, load_packaged
 
 
@@ -39,6 +46,21 @@ def _session(repo: str | None, cache: bool, label: str | None = None,
     if ref is not None:
         source = at_ref(source, ref)
     return Session(source, label=label, cache=FactsCache() if cache else None)
+
+
+def listing(templates_dir: str | None = None, repo: str | None = None,
+            ref: str | None = None) -> Listing:
+    """The modules; with a checkout (``repo`` or ``ref``), the files each lacks there."""
+    cat = catalog(templates_dir)
+    if repo is None and ref is None:
+        return Listing(cat.templates)
+    session = _session(repo, cache=False, ref=ref)
+    missing = []
+    for t in cat.templates:
+        wanted = tuple(dict.fromkeys([*t.sources, *(c.file for c in t.claims)]))
+        present = set(session.source.list_files(wanted))
+        missing.append(tuple(f for f in wanted if f not in present))
+    return Listing(cat.templates, session.info, tuple(missing))
 
 
 def resolve(cat: Catalog, name: str) -> Template:
@@ -295,6 +317,24 @@ def diff(module: str, repo: str | None, base: str, head: str,
     old, new = _session(repo, cache, ref=base), _session(repo, cache, ref=head)
     return module_diff(template, old, new, f"{base} ({old.source.commit})",
                        f"{head} ({new.source.commit})")
+
+
+def history(module: str, repo: str | None, since: str | None,
+            templates_dir: str | None = None, cache: bool = True,
+            progress: Progress | None = None) -> ModuleHistory:
+    """When each claim of ``module`` started or stopped holding, and each value changed."""
+    from nanochat_explain.cache import FactsCache
+    from nanochat_explain.gitwalk import BlobReader
+    from nanochat_explain.history import facts_reader, walk
+    from nanochat_explain.locate import MAX_BYTES, head_commit
+
+    template = resolve(catalog(templates_dir), module)
+    source = locate(repo)
+    if source.bundle is not None or head_commit(source.root) is None:
+        raise UsageError("history needs a git checkout of nanochat (--repo PATH)")
+    with BlobReader(source.root, MAX_BYTES) as reader:
+        facts_of = facts_reader(FactsCache() if cache else None, reader)
+        return walk(template, source.root, source.display, since, facts_of, progress)
 
 
 @dataclass(frozen=True)

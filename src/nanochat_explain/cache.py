@@ -1,6 +1,8 @@
 """A cache of extracted facts, keyed by the content they were read from.
 
-An unchanged file is parsed once across runs. Entries are written atomically (temporary
+Work-tree files are keyed by a hash of their text; files read from git's objects also by
+their blob id, so a history walk finds facts without reading the blob at all. An
+unchanged file is parsed once across runs. Entries are written atomically (temporary
 file and rename), so concurrent runs never see half an entry; an entry that does not
 load (truncated, garbage, another version's) is ignored and rebuilt. A cache that cannot
 be written (read-only, full disk) is not an error: the run just parses.
@@ -35,12 +37,20 @@ def default_dir() -> Path:
     return base / "nanochat-explain"
 
 
-def key(relpath: str, text: str) -> str:
+def _digest(*parts: str) -> str:
     digest = hashlib.sha256()
-    for part in (FACTS_VERSION, relpath, text):
+    for part in (FACTS_VERSION, *parts):
         digest.update(part.encode("utf-8", "surrogatepass"))
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+def key(relpath: str, text: str) -> str:
+    return _digest(relpath, text)
+
+
+def blob_key(relpath: str, blob: str) -> str:
+    return _digest(relpath, "git blob", blob)
 
 
 class FactsCache:
@@ -51,7 +61,19 @@ class FactsCache:
         return self.dir / k[:2] / f"{k}.json"
 
     def get(self, relpath: str, text: str) -> FileFacts | None:
-        path = self._path(key(relpath, text))
+        return self._load(key(relpath, text), relpath)
+
+    def put(self, relpath: str, text: str, facts: FileFacts) -> None:
+        self._store(key(relpath, text), facts)
+
+    def get_blob(self, relpath: str, blob: str) -> FileFacts | None:
+        return self._load(blob_key(relpath, blob), relpath)
+
+    def put_blob(self, relpath: str, blob: str, facts: FileFacts) -> None:
+        self._store(blob_key(relpath, blob), facts)
+
+    def _load(self, k: str, relpath: str) -> FileFacts | None:
+        path = self._path(k)
         try:
             data = json.loads(path.read_bytes())
             facts = from_data(data)
@@ -59,8 +81,8 @@ class FactsCache:
             return None  # absent, or not an entry we can trust: parse again
         return facts if facts.path == relpath else None
 
-    def put(self, relpath: str, text: str, facts: FileFacts) -> None:
-        path = self._path(key(relpath, text))
+    def _store(self, k: str, facts: FileFacts) -> None:
+        path = self._path(k)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")

@@ -11,10 +11,11 @@ Exit codes (also in ``--help`` and the README):
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import click
@@ -277,15 +278,58 @@ def diff_(module: str, base: str, head: str, repo: str | None, templates_dir: st
     return OK
 
 
+@cli.command("history", epilog=EXIT_CODES)
+@click.argument("module")
+@click.option("--since", metavar="REV",
+              help="Walk only the commits after REV (default: the whole history).")
+@_source_options
+@click.option("--format", "fmt", type=click.Choice(("plain", "markdown", "json")),
+              default="plain", help="Output format.")
+def history_(module: str, since: str | None, repo: str | None, templates_dir: str | None,
+             no_cache: bool, fmt: str) -> int:
+    """When each claim of MODULE started or stopped holding and each value read from the
+    code changed, commit by commit (git blame for architecture facts)."""
+    from nanochat_explain import app
+
+    with _progress("walking commits") as progress:
+        found = app.history(module, repo, since, templates_dir, cache=not no_cache,
+                            progress=progress)
+    _emit(fmt, "history", found)
+    return OK
+
+
+@contextlib.contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on standard error when it is a terminal; nothing otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
 @cli.command("list", epilog=EXIT_CODES)
 @click.option("--templates", "templates_dir", metavar="DIR",
               help="Use the templates in DIR instead of the packaged ones.")
+@click.option("--repo", metavar="PATH",
+              help="Also say which files each module needs that this checkout lacks.")
+@_ref_option
 @_format_option
-def list_(templates_dir: str | None, fmt: str | None) -> int:
-    """List every module with its summary and source files."""
+def list_(templates_dir: str | None, repo: str | None, ref: str | None,
+          fmt: str | None) -> int:
+    """List every module with its summary and source files (with --repo or --ref, and the
+    files missing there)."""
     from nanochat_explain import app
 
-    _emit(fmt, "listing", app.catalog(templates_dir))
+    _emit(fmt, "listing", app.listing(templates_dir, repo, ref))
     return OK
 
 

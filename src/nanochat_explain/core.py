@@ -56,7 +56,11 @@ def _precheck(text: str, relpath: str) -> None:
 
 def parse_file(source: Source, relpath: str, cache: FactsCache | None = None) -> FileFacts:
     """Facts of one file; :class:`SourceError` naming file and line when it does not parse."""
-    text = source.read_text(relpath)
+    return parse_text(source.read_text(relpath), relpath, cache)
+
+
+def parse_text(text: str, relpath: str, cache: FactsCache | None = None) -> FileFacts:
+    """Facts of the text of ``relpath``, from the caches when they hold it."""
     cached = _PARSED.get((relpath, text))
     if cached is None and cache is not None:
         cached = cache.get(relpath, text)
@@ -97,13 +101,24 @@ class Session:
 
     def facts(self, relpath: str) -> FileFacts | ExplainError:
         if relpath not in self._facts:
-            bundle = self.source.bundle
             try:
-                self._facts[relpath] = (bundle.facts(relpath) if bundle is not None
-                                        else parse_file(self.source, relpath, self.cache))
+                self._facts[relpath] = self._read(relpath)
             except ExplainError as exc:
                 self._facts[relpath] = exc
         return self._facts[relpath]
+
+    def _read(self, relpath: str) -> FileFacts:
+        source, cache = self.source, self.cache
+        if source.bundle is not None:
+            return source.bundle.facts(relpath)
+        blob = source.tree.get(relpath) if source.tree is not None else None
+        if blob is None or cache is None:
+            return parse_file(source, relpath, cache)
+        found = cache.get_blob(relpath, blob)  # at a revision: no need to read the blob
+        if found is None:
+            found = parse_file(source, relpath, cache)
+            cache.put_blob(relpath, blob, found)
+        return found
 
     @property
     def info(self) -> SourceInfo:

@@ -54,7 +54,7 @@ class Source:
         if self.bundle is not None:
             raise SourceError("the bundled facts hold no source text", file=relpath)
         if self.tree is not None:
-            return _decode(self._blob(relpath), relpath)
+            return decode(self._blob(relpath), relpath)
         path = self.root / relpath
         try:
             real = path.resolve()
@@ -75,7 +75,7 @@ class Source:
             raise SourceError("is a directory, expected a file", file=relpath) from None
         except OSError as exc:
             raise SourceError(f"cannot read: {exc.strerror}", file=relpath) from None
-        return _decode(data, relpath)
+        return decode(data, relpath)
 
     def _blob(self, relpath: str) -> bytes:
         assert self.tree is not None
@@ -91,7 +91,7 @@ class Source:
         return done
 
 
-def _decode(data: bytes, relpath: str) -> str:
+def decode(data: bytes, relpath: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

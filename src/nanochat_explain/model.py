@@ -187,6 +187,33 @@ class SourceInfo:
 
 
 @dataclass(frozen=True)
+class Listing:
+    """The modules, and when a checkout was named, which of their files it lacks."""
+
+    templates: tuple[Template, ...]
+    source: SourceInfo | None = None
+    missing: tuple[tuple[str, ...], ...] = ()  # per template, when ``source`` is set
+
+    def rows(self) -> list[tuple[Template, tuple[str, ...] | None]]:
+        if self.source is None:
+            return [(t, None) for t in self.templates]
+        return list(zip(self.templates, self.missing, strict=True))
+
+    def as_dict(self) -> dict[str, Any]:
+        modules = []
+        for t, missing in self.rows():
+            entry: dict[str, Any] = {"module": t.module, "title": t.title, "summary": t.summary,
+                                     "sources": list(t.sources), "aliases": list(t.aliases)}
+            if missing is not None:
+                entry["missing"] = list(missing)
+            modules.append(entry)
+        data: dict[str, Any] = {"schema_version": 1, "modules": modules}
+        if self.source is not None:
+            data["source"] = self.source.as_dict()
+        return data
+
+
+@dataclass(frozen=True)
 class Explanation:
     template: Template
     source: SourceInfo

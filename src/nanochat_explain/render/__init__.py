@@ -30,7 +30,7 @@ def render(fmt: str, what: str, value: Any, options: Options | None = None) -> s
 
     ``what`` names the function every renderer module provides:
     ``explanation``, ``document`` (a list of explanations), ``check``, ``coverage``,
-    ``listing`` or (plain, markdown and json only) ``diff``.
+    ``listing`` or (plain, markdown and json only) ``diff`` and ``history``.
     """
     fn = getattr(_module(fmt), what)
     return str(fn(value, options or Options()))

@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 from nanochat_explain.diffing import ModuleDiff
-from nanochat_explain.model import CheckReport, CoverageReport, Explanation
+from nanochat_explain.history import ModuleHistory
+from nanochat_explain.model import CheckReport, CoverageReport, Explanation, Listing
 from nanochat_explain.render import Options
-from nanochat_explain.templates import Catalog
 
 
 def _dump(data: Any) -> str:
@@ -35,12 +35,9 @@ def diff(d: ModuleDiff, options: Options) -> str:
     return _dump(d.as_dict())
 
 
-def listing(catalog: Catalog, options: Options) -> str:
-    return _dump({
-        "schema_version": 1,
-        "modules": [
-            {"module": t.module, "title": t.title, "summary": t.summary,
-             "sources": list(t.sources), "aliases": list(t.aliases)}
-            for t in catalog.templates
-        ],
-    })
+def history(h: ModuleHistory, options: Options) -> str:
+    return _dump(h.as_dict())
+
+
+def listing(listed: Listing, options: Options) -> str:
+    return _dump(listed.as_dict())

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from nanochat_explain.diffing import ModuleDiff
-from nanochat_explain.model import Checked, CheckReport, CoverageReport, Explanation, Status
+from nanochat_explain.history import ModuleHistory
+from nanochat_explain.model import (
+    Checked,
+    CheckReport,
+    CoverageReport,
+    Explanation,
+    Listing,
+    Status,
+)
 from nanochat_explain.render import Options
 from nanochat_explain.render.text import (
     NOTES_HEADING,
@@ -14,13 +22,17 @@ from nanochat_explain.render.text import (
     diff_text,
     drift_heading,
     group_rows,
+    history_heading,
+    history_rows,
+    missing_text,
     param_rows,
     problem_line,
     problems,
+    shown,
+    unchanged,
     source_line,
     summary_counts,
 )
-from nanochat_explain.templates import Catalog
 
 
 def _cell(text: str) -> str:
@@ -173,7 +185,28 @@ def diff(d: ModuleDiff, options: Options) -> str:
     return diff_text(d, markdown=True)
 
 
-def listing(catalog: Catalog, options: Options) -> str:
+def history(h: ModuleHistory, options: Options) -> str:
+    out = [f"# {history_heading(h)}"]
+    for title, tracks, values in (("Values", h.values, True), ("Claims", h.claims, False)):
+        rows = [[f"`{t.name}`", f"`{shown(t.now)}`" if values else t.now, commit, date,
+                 change, subject]
+                for t in tracks for commit, date, change, subject in history_rows(t, values)]
+        still = unchanged(tracks, values)
+        if rows or still:
+            out += ["", f"## {title}", ""]
+        if rows:
+            out += _table([title[:-1], "now", "commit", "date", "change", "subject"], rows)
+        if still:
+            out += ["", still]
+    return "\n".join(out) + "\n"
+
+
+def listing(listed: Listing, options: Options) -> str:
+    head = ["Module", "Summary", "Sources", "Aliases"]
     rows = [[f"`{t.module}`", t.summary, ", ".join(f"`{s}`" for s in t.sources),
-             ", ".join(t.aliases)] for t in catalog.templates]
-    return "\n".join(_table(["Module", "Summary", "Sources", "Aliases"], rows)) + "\n"
+             ", ".join(t.aliases)] + ([] if missing is None else [missing_text(missing)])
+            for t, missing in listed.rows()]
+    if listed.source is None:
+        return "\n".join(_table(head, rows)) + "\n"
+    lines = [source_line(listed.source), "", *_table([*head, "Files"], rows)]
+    return "\n".join(lines) + "\n"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import textwrap
 
 from nanochat_explain.diffing import ModuleDiff
-from nanochat_explain.model import CheckReport, CoverageReport, Explanation, Status
+from nanochat_explain.history import ModuleHistory
+from nanochat_explain.model import CheckReport, CoverageReport, Explanation, Listing, Status
 from nanochat_explain.render import Options
 from nanochat_explain.render.text import (
     NOTES_HEADING,
@@ -16,13 +17,17 @@ from nanochat_explain.render.text import (
     diff_text,
     drift_heading,
     group_rows,
+    history_heading,
+    history_rows,
+    missing_text,
     param_rows,
     problem_line,
     problems,
+    shown,
+    unchanged,
     source_line,
     summary_counts,
 )
-from nanochat_explain.templates import Catalog
 
 
 def _wrap(text: str, indent: str, width: int, hanging: str | None = None) -> list[str]:
@@ -135,13 +140,35 @@ def diff(d: ModuleDiff, options: Options) -> str:
     return diff_text(d, markdown=False)
 
 
-def listing(catalog: Catalog, options: Options) -> str:
-    out = []
-    width = max(len(t.module) for t in catalog.templates)
-    for t in catalog.templates:
+def history(h: ModuleHistory, options: Options) -> str:
+    out = [history_heading(h)]
+    for title, tracks, values in (("Values", h.values, True), ("Claims", h.claims, False)):
+        if not tracks:
+            continue
+        out += ["", title]
+        for t in tracks:
+            rows = history_rows(t, values)
+            if not rows:
+                continue
+            out.append(f"  {t.name}: {shown(t.now) if values else t.now} now  ({t.file})")
+            width = max(len(r[2]) for r in rows)
+            out += [f"    {commit} {date}  {change.ljust(width)}  {subject}"
+                    for commit, date, change, subject in rows]
+        still = unchanged(tracks, values)
+        if still:
+            out += _wrap(still, "  ", options.width, "    ")
+    return "\n".join(out) + "\n"
+
+
+def listing(listed: Listing, options: Options) -> str:
+    out = [] if listed.source is None else [source_line(listed.source), ""]
+    width = max(len(t.module) for t in listed.templates)
+    for t, missing in listed.rows():
         out.append(f"{t.module.ljust(width)}  {t.summary}")
         extra = f"sources: {', '.join(t.sources)}"
         if t.aliases:
             extra += f"; aliases: {', '.join(t.aliases)}"
         out.append(f"{' ' * width}  {extra}")
+        if missing is not None:
+            out.append(f"{' ' * width}  {missing_text(missing)}")
     return "\n".join(out) + "\n"

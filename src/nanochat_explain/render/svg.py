@@ -8,9 +8,8 @@ from typing import Any
 
 from rich.console import Console
 
-from nanochat_explain.model import CheckReport, CoverageReport, Explanation
+from nanochat_explain.model import CheckReport, CoverageReport, Explanation, Listing
 from nanochat_explain.render import Options, terminal
-from nanochat_explain.templates import Catalog
 
 
 def _svg(draw: Callable[[Console, Any], Console], value: Any, options: Options,
@@ -37,5 +36,5 @@ def coverage(report: CoverageReport, options: Options) -> str:
     return _svg(terminal.print_coverage, report, options, "nanochat-explain coverage")
 
 
-def listing(catalog: Catalog, options: Options) -> str:
-    return _svg(terminal.print_listing, catalog, options, "nanochat-explain list")
+def listing(listed: Listing, options: Options) -> str:
+    return _svg(terminal.print_listing, listed, options, "nanochat-explain list")

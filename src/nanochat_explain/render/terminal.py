@@ -15,6 +15,7 @@ from nanochat_explain.model import (
     CheckReport,
     CoverageReport,
     Explanation,
+    Listing,
     Result,
     Status,
 )
@@ -31,7 +32,6 @@ from nanochat_explain.render.text import (
     problems,
     source_line,
 )
-from nanochat_explain.templates import Catalog
 
 _STYLE = {Status.PASS: "green", Status.FAIL: "bold red", Status.ERROR: "bold yellow"}
 
@@ -215,16 +215,21 @@ def print_coverage(console: Console, report: CoverageReport) -> Console:
     return console
 
 
-def listing(catalog: Catalog, options: Options) -> str:
-    return _text(print_listing(_console(options), catalog))
+def listing(listed: Listing, options: Options) -> str:
+    return _text(print_listing(_console(options), listed))
 
 
-def print_listing(console: Console, catalog: Catalog) -> Console:
+def print_listing(console: Console, listed: Listing) -> Console:
     table = Table(expand=True)
     table.add_column("Module", style="bold")
     table.add_column("Summary", ratio=2)
     table.add_column("Sources", style="cyan")
-    for t in catalog.templates:
-        table.add_row(t.module, Text(t.summary), "\n".join(t.sources))
+    if listed.source is not None:
+        console.print(escape(source_line(listed.source)))
+    for t, missing in listed.rows():
+        lost = set(missing or ())
+        sources = Text("\n").join(Text(f"{s} (missing)", style="red") if s in lost else Text(s)
+                                  for s in t.sources)
+        table.add_row(t.module, Text(t.summary), sources)
     console.print(table)
     return console

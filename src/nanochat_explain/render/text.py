@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nanochat_explain.diffing import ModuleDiff
+from nanochat_explain.history import ModuleHistory, Track
 from nanochat_explain.model import CheckReport, Explanation, Result, SourceInfo, Status
 
 
@@ -99,3 +100,43 @@ def coverage_text(backed: int, total: int) -> str:
 
 def summary_counts(report: CheckReport) -> str:
     return ", ".join(f"{report.count(s)} {s.value}" for s in Status)
+
+
+def history_heading(h: ModuleHistory) -> str:
+    span = f"after {h.since}" if h.since else "since the first"
+    n = len(h.commits)
+    return (f"{h.module}: history in {h.source} up to {h.head}, {n} commit{'s' * (n != 1)} "
+            f"{span} touching {', '.join(h.files)}")
+
+
+def shown(value: object) -> str:
+    """A value in a history: None is a value the code did not yield."""
+    return "(none)" if value is None else _short(value)
+
+
+def history_rows(track: Track, values: bool) -> list[tuple[str, str, str, str]]:
+    """(commit, date, before -> after, subject) for each change of one track."""
+    show = shown if values else str
+    return [(c.commit.short, c.commit.date, f"{show(c.before)} -> {show(c.after)}",
+             _clip(c.commit.subject, 60)) for c in track.changes]
+
+
+def unchanged(tracks: tuple[Track, ...], values: bool) -> str:
+    """One line for the tracks with no change in the commits walked, with their state now."""
+    if values:
+        still = [f"{t.name} = {shown(t.now)}" for t in tracks if not t.changes]
+    else:
+        by_status: dict[str, list[str]] = {}
+        for t in tracks:
+            if not t.changes:
+                by_status.setdefault(t.now, []).append(t.name)
+        still = [f"{status}: {' '.join(names)}" for status, names in by_status.items()]
+    return f"no change in the commits walked: {'; '.join(still)}" if still else ""
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 3].rstrip() + "..."
+
+
+def missing_text(missing: tuple[str, ...]) -> str:
+    return f"missing here: {', '.join(missing)}" if missing else "all files present"

@@ -1,0 +1,168 @@
+"""The history of a module's claims and values: ``git blame`` for architecture facts.
+
+For every commit that touched the module's files, each claim is evaluated on the file
+as it was at that commit, and a change is attributed to a commit only when the state
+there differs from the state in every parent. A change that arrived through a merge
+is thus credited to the commit on the branch that made it, not to the merge.
+
+A claim depends on one file, so it is evaluated once per distinct blob of that file,
+however many commits share the blob.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nanochat_explain.cache import FactsCache
+from nanochat_explain.errors import ExplainError
+from nanochat_explain.facts import FileFacts
+from nanochat_explain.gitwalk import BlobReader, Commit, blob_ids, commits_touching, resolve
+from nanochat_explain.model import ClaimSpec, Template
+
+MISSING = "missing"  # the claim's file does not exist at that commit
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+@dataclass(frozen=True)
+class State:
+    """A claim at one commit: its status (pass, fail, error or missing) and value."""
+
+    status: str
+    value: Any = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Change:
+    commit: Commit
+    before: Any  # a status for claims, a value (None: not read) for values
+    after: Any
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.commit.as_dict(), "from": self.before, "to": self.after}
+
+
+@dataclass(frozen=True)
+class Track:
+    """The changes of one claim (by status) or one value (by what the code says)."""
+
+    name: str  # claim id, or placeholder name
+    file: str
+    now: Any  # status or value at the newest commit walked
+    changes: tuple[Change, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "file": self.file, "now": self.now,
+                "changes": [c.as_dict() for c in self.changes]}
+
+
+@dataclass(frozen=True)
+class ModuleHistory:
+    module: str
+    source: str  # how the checkout is named
+    files: tuple[str, ...]
+    since: str | None  # the revision the walk started after, as given
+    head: str  # short id of the checkout's HEAD, where ``now`` is read
+    commits: tuple[Commit, ...]  # oldest first
+    claims: tuple[Track, ...]
+    values: tuple[Track, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": 1,
+            "module": self.module,
+            "source": self.source,
+            "files": list(self.files),
+            "since": self.since,
+            "head": self.head,
+            "commits": len(self.commits),
+            "claims": [t.as_dict() for t in self.claims],
+            "values": [t.as_dict() for t in self.values],
+        }
+
+
+FactsOf = Callable[[str, str], FileFacts | ExplainError]  # (path, blob) -> facts
+
+
+def facts_reader(cache: FactsCache | None, reader: BlobReader) -> FactsOf:
+    """Facts of a blob: from the cache by blob id, else read and parsed (and cached)."""
+    from nanochat_explain.core import parse_text
+    from nanochat_explain.locate import decode
+
+    memo: dict[tuple[str, str], FileFacts | ExplainError] = {}
+
+    def facts_of(path: str, blob: str) -> FileFacts | ExplainError:
+        if (path, blob) in memo:
+            return memo[(path, blob)]
+        found: FileFacts | ExplainError | None = cache.get_blob(path, blob) if cache else None
+        if found is None:
+            try:
+                found = parse_text(decode(reader.read(blob, path), path), path, cache)
+                if cache is not None:
+                    cache.put_blob(path, blob, found)
+            except ExplainError as exc:
+                found = exc
+        memo[(path, blob)] = found
+        return found
+
+    return facts_of
+
+
+def _state(claim: ClaimSpec, blob: str | None, facts_of: FactsOf) -> State:
+    from nanochat_explain.claims import evaluate
+
+    if blob is None:
+        return State(MISSING)
+    facts = facts_of(claim.file, blob)
+    if isinstance(facts, ExplainError):
+        return State("error", None, f"cannot check: {facts.message}")
+    outcome = evaluate(claim, facts)
+    return State(outcome.status.value, outcome.value, outcome.detail)
+
+
+def walk(template: Template, root: Path, source: str, since: str | None,
+         facts_of: FactsOf, progress: Progress | None = None) -> ModuleHistory:
+    """The history of ``template``'s claims over the commits that touched its files."""
+    files = tuple(dict.fromkeys([*template.sources, *(c.file for c in template.claims)]))
+    start = resolve(root, since, "--since") if since else None
+    end = resolve(root, "HEAD", "HEAD")
+    commits = commits_touching(root, files, start, end)
+    shas = [end, *(s for c in commits for s in (c.sha, *c.parents))]
+    blobs = blob_ids(root, shas, files)
+
+    memo: dict[tuple[str, str | None], State] = {}
+
+    def state(claim: ClaimSpec, sha: str | None) -> State:
+        blob = blobs.get((sha, claim.file)) if sha else None
+        k = (claim.id, blob)
+        if k not in memo:
+            memo[k] = _state(claim, blob, facts_of)
+        return memo[k]
+
+    claims = template.claims
+    status_changes: dict[str, list[Change]] = {c.id: [] for c in claims}
+    value_changes: dict[str, list[Change]] = {c.placeholder: [] for c in claims if c.placeholder}
+    for done, commit in enumerate(commits, 1):
+        parents = commit.parents or (None,)
+        for claim in claims:
+            now = state(claim, commit.sha)
+            before = [state(claim, p) for p in parents]
+            if all(b.status != now.status for b in before):
+                status_changes[claim.id].append(Change(commit, before[0].status, now.status))
+            if claim.placeholder and all(b.value != now.value for b in before):
+                value_changes[claim.placeholder].append(Change(commit, before[0].value,
+                                                               now.value))
+        if progress is not None:
+            progress(done, len(commits))
+
+    claim_tracks = tuple(Track(c.id, c.file, state(c, end).status, tuple(status_changes[c.id]))
+                         for c in claims)
+    value_tracks = tuple(Track(c.placeholder, c.file, state(c, end).value,
+                               tuple(value_changes[c.placeholder]))
+                         for c in claims if c.placeholder)
+    return ModuleHistory(template.module, source, files, since, end[:7], tuple(commits),
+                         claim_tracks, value_tracks)
