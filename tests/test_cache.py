@@ -74,3 +74,41 @@ def test_two_processes_filling_the_cache_at_once(tmp_path):
     warm = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
     assert json.loads(warm.stdout) == first
     assert not list((tmp_path / "shared").rglob(".tmp-*"))
+
+
+def test_the_template_cache_is_used_and_rebuilt(tmp_path, monkeypatch):
+    import pickle
+
+    from nanochat_explain import templates
+
+    monkeypatch.setenv("NANOCHAT_EXPLAIN_CACHE", str(tmp_path))
+    first = templates.load_packaged()
+    stored = tmp_path / "templates.pickle"
+    assert stored.is_file()
+
+    def refuse(text, name):
+        raise AssertionError(f"validated {name} again although the cache holds it")
+
+    monkeypatch.setattr(templates, "parse", refuse)
+    again = templates.load_packaged()
+    assert again.names() == first.names() and again.get("rope") == first.get("rotary")
+    assert again.templates == first.templates
+    monkeypatch.undo()
+    monkeypatch.setenv("NANOCHAT_EXPLAIN_CACHE", str(tmp_path))
+    for garbage in (b"", b"\x80\x05garbage", pickle.dumps(("other key", first)),
+                    pickle.dumps((None, "not a catalog"))):
+        stored.write_bytes(garbage)
+        rebuilt = templates.load_packaged()
+        assert rebuilt.templates == first.templates
+    assert pickle.loads(stored.read_bytes())[1].templates == first.templates
+
+
+def test_a_catalog_unpickles_only_the_template_asked_for(monkeypatch):
+    import pickle
+
+    from nanochat_explain.templates import load_packaged
+
+    packed = pickle.loads(pickle.dumps(load_packaged()))
+    assert packed._loaded == {}
+    assert packed.get("attn").module == "attention"
+    assert set(packed._loaded) == {"attention"}

@@ -1,4 +1,4 @@
-"""The libcst extractor on inline sources: symbols, signatures, assignments, calls, lines."""
+"""The extractor on inline sources: symbols, signatures, assignments, calls, lines."""
 
 from __future__ import annotations
 

@@ -5,18 +5,14 @@ The CLI only parses flags, calls these, renders and maps errors to exit codes.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nanochat_explain.core import Session
 from nanochat_explain.core import coverage as core_coverage
-from nanochat_explain.diffing import ModuleDiff
 from nanochat_explain.errors import ExplainError, UsageError
-from nanochat_explain.facts import FileFacts
-from nanochat_explain.history import ModuleHistory, Progress
 from nanochat_explain.locate import locate
 from nanochat_explain.model import (
     CheckReport,
@@ -27,10 +23,15 @@ from nanochat_explain.model import (
 )
 from nanochat_explain.templates import Catalog, load_dir, load_packaged
 
+if TYPE_CHECKING:
+    from nanochat_explain.diffing import ModuleDiff
+    from nanochat_explain.facts import FileFacts
+    from nanochat_explain.history import ModuleHistory, Progress
 
-def catalog(templates_dir: str | None = None) -> Catalog:
+
+def catalog(templates_dir: str | None = None, cache: bool = True) -> Catalog:
     if templates_dir is None:
-        return load_packaged()
+        return load_packaged(cache)
     path = Path(templates_dir)
     if not path.is_dir():
         raise UsageError(f"--templates {templates_dir}: no such directory")
@@ -67,6 +68,8 @@ def resolve(cat: Catalog, name: str) -> Template:
     template = cat.get(name)
     if template is not None:
         return template
+    import difflib
+
     aliases = cat.aliases()
     names = sorted({*cat.names(), *aliases})
     scored = sorted(((difflib.SequenceMatcher(None, name.lower(), n).ratio(), n) for n in names),
@@ -87,7 +90,7 @@ class ExplainRun:
 
 def explain(module: str, repo: str | None, templates_dir: str | None = None,
             cache: bool = True, ref: str | None = None, depth: int | None = None) -> ExplainRun:
-    template = resolve(catalog(templates_dir), module)
+    template = resolve(catalog(templates_dir, cache), module)
     session = _session(repo, cache, ref=ref)
     exp = with_depth(session, session.explain(template), depth)
     return ExplainRun(exp, tuple(session.problems()))
@@ -147,7 +150,7 @@ def numeric_shapes(diagram: str, config: dict[str, Any]) -> str:
 def coverage(repo: str | None, templates_dir: str | None = None,
              cache: bool = True) -> CoverageReport:
     session = _session(repo, cache)
-    return core_coverage(session, catalog(templates_dir).templates)
+    return core_coverage(session, catalog(templates_dir, cache).templates)
 
 
 @dataclass(frozen=True)
@@ -239,7 +242,7 @@ def explain_all(repo: str | None, templates_dir: str | None = None,
                 depth: int | None = None) -> AllRun:
     session = _session(repo, cache, label, ref)
     exps = tuple(with_depth(session, session.explain(t), depth)
-                 for t in catalog(templates_dir).templates)
+                 for t in catalog(templates_dir, cache).templates)
     return AllRun(exps, tuple(session.problems()))
 
 
@@ -313,7 +316,7 @@ def diff(module: str, repo: str | None, base: str, head: str,
     """The module's claims, values and symbols that changed from ``base`` to ``head``."""
     from nanochat_explain.diffing import diff as module_diff
 
-    template = resolve(catalog(templates_dir), module)
+    template = resolve(catalog(templates_dir, cache), module)
     old, new = _session(repo, cache, ref=base), _session(repo, cache, ref=head)
     return module_diff(template, old, new, f"{base} ({old.source.commit})",
                        f"{head} ({new.source.commit})")
@@ -328,7 +331,7 @@ def history(module: str, repo: str | None, since: str | None,
     from nanochat_explain.history import facts_reader, walk
     from nanochat_explain.locate import MAX_BYTES, head_commit
 
-    template = resolve(catalog(templates_dir), module)
+    template = resolve(catalog(templates_dir, cache), module)
     source = locate(repo)
     if source.bundle is not None or head_commit(source.root) is None:
         raise UsageError("history needs a git checkout of nanochat (--repo PATH)")
@@ -346,7 +349,7 @@ class CheckRun:
 def check(modules: tuple[str, ...], repo: str | None,
           templates_dir: str | None = None, cache: bool = True,
           ref: str | None = None) -> CheckRun:
-    cat = catalog(templates_dir)
+    cat = catalog(templates_dir, cache)
     chosen = [resolve(cat, m) for m in modules] if modules else list(cat.templates)
     session = _session(repo, cache, ref=ref)
     report = session.check_all(chosen)

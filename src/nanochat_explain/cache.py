@@ -13,9 +13,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import sys
-import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from nanochat_explain.facts import FileFacts, from_data, to_data
 
@@ -43,6 +45,50 @@ def _digest(*parts: str) -> str:
         digest.update(part.encode("utf-8", "surrogatepass"))
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+T = TypeVar("T")
+
+
+def memo(name: str, parts: Iterable[str], kind: type[T], build: Callable[[], T]) -> T:
+    """``build()``, or what it returned in an earlier run given the same ``parts``.
+
+    One file per ``name`` holds the last result, so the cache never grows. Pickle is
+    used because it loads the validated templates ~30x faster than validating their
+    YAML again; the file lives in the user's own cache folder, trusted like the
+    ``__pycache__`` folders Python itself executes. A file that fails to load, or holds
+    another key or type, is rebuilt.
+    """
+    k = _digest(name, *parts)
+    path = default_dir() / f"{name}.pickle"
+    try:
+        stored_key, value = pickle.loads(path.read_bytes())
+        if stored_key == k and isinstance(value, kind):
+            return value
+    except Exception:  # absent, truncated, or written by another version: rebuild
+        pass
+    value = build()
+    _write(path, lambda f: f.write(pickle.dumps((k, value), protocol=pickle.HIGHEST_PROTOCOL)))
+    return value
+
+
+def _write(path: Path, fill: Callable[[Any], object]) -> None:
+    """Atomically, through a temporary file and a rename; an unwritable cache only costs
+    speed."""
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                fill(f)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        pass
 
 
 def key(relpath: str, text: str) -> str:
@@ -82,16 +128,5 @@ class FactsCache:
         return facts if facts.path == relpath else None
 
     def _store(self, k: str, facts: FileFacts) -> None:
-        path = self._path(k)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    json.dump(to_data(facts), f, separators=(",", ":"))
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        except OSError:
-            pass  # an unwritable cache only costs speed
+        data = json.dumps(to_data(facts), separators=(",", ":")).encode("utf-8")
+        _write(self._path(k), lambda f: f.write(data))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -98,10 +97,17 @@ def _emit(fmt: str | None, what: str, value: Any) -> None:
     is_tty = sys.stdout.isatty()
     fmt = fmt or ("terminal" if is_tty else "plain")
     color = "NO_COLOR" not in os.environ and (is_tty or fmt == "terminal")
-    width = shutil.get_terminal_size((100, 24)).columns if is_tty else 100
+    width = _columns() if is_tty else 100
     # color=True stops click from stripping the escape codes rich wrote on purpose
     click.echo(render(fmt, what, value, Options(width=width, color=color)), nl=False,
                color=color)
+
+
+def _columns() -> int:
+    try:
+        return int(os.environ.get("COLUMNS") or os.get_terminal_size(sys.stdout.fileno()).columns)
+    except (OSError, ValueError):
+        return 100
 
 
 def _warn(errors: tuple[ExplainError, ...]) -> None:

@@ -32,28 +32,6 @@ from nanochat_explain.templates import PLACEHOLDER
 _PARSED: dict[tuple[str, str], FileFacts] = {}  # (path, text) -> facts, for this process
 
 
-def _precheck(text: str, relpath: str) -> None:
-    """Let CPython's parser (which only builds a tree, never runs it) reject bad input first.
-
-    libcst's native parser can crash the process on pathological nesting that CPython
-    refuses cleanly, and CPython's messages name the line.
-    """
-    import ast
-
-    nul = text.find("\x00")
-    if nul >= 0:
-        raise SourceError("syntax error: a NUL byte", file=relpath,
-                          line=text.count("\n", 0, nul) + 1)
-    try:
-        ast.parse(text, filename=relpath)
-    except SyntaxError as exc:
-        raise SourceError(f"syntax error: {exc.msg}", file=relpath, line=exc.lineno) from None
-    except (RecursionError, MemoryError):
-        raise SourceError("too deeply nested to parse", file=relpath) from None
-    except ValueError as exc:  # null bytes, on some Python versions
-        raise SourceError(f"cannot parse: {exc}", file=relpath, line=1) from None
-
-
 def parse_file(source: Source, relpath: str, cache: FactsCache | None = None) -> FileFacts:
     """Facts of one file; :class:`SourceError` naming file and line when it does not parse."""
     return parse_text(source.read_text(relpath), relpath, cache)
@@ -66,22 +44,20 @@ def parse_text(text: str, relpath: str, cache: FactsCache | None = None) -> File
         cached = cache.get(relpath, text)
     if cached is not None:
         return cached
-    _precheck(text, relpath)
-    import libcst
+    from nanochat_explain.extract import extract
 
-    from nanochat_explain.extract import extract  # libcst is imported only when parsing
-
-    try:
+    nul = text.find("\x00")
+    if nul >= 0:  # found before the parser, which would not say where
+        raise SourceError("syntax error: a NUL byte", file=relpath,
+                          line=text.count("\n", 0, nul) + 1)
+    try:  # extract parses with CPython's parser, which only builds a tree, never runs it
         facts = extract(text, relpath)
-    except libcst.ParserSyntaxError as exc:
-        message = exc.message.splitlines()[0] if exc.message else "syntax error"
-        raise SourceError(f"syntax error: {message}", file=relpath,
-                          line=exc.raw_line) from None
-    except RecursionError:
+    except SyntaxError as exc:
+        raise SourceError(f"syntax error: {exc.msg}", file=relpath, line=exc.lineno) from None
+    except (RecursionError, MemoryError):  # from the parser or from walking its tree
         raise SourceError("too deeply nested to parse", file=relpath) from None
-    except Exception as exc:  # libcst rejects some inputs with other errors (NUL bytes, ...)
-        raise SourceError(f"cannot parse: {type(exc).__name__}: {exc}".splitlines()[0],
-                          file=relpath) from None
+    except ValueError as exc:  # text the parser cannot encode, such as a lone surrogate
+        raise SourceError(f"cannot parse: {exc}", file=relpath, line=1) from None
     if len(_PARSED) > 64:
         _PARSED.clear()
     _PARSED[(relpath, text)] = facts

@@ -1,14 +1,23 @@
-"""Parse one Python file with libcst into :class:`FileFacts`.
+"""Read one Python file into :class:`FileFacts` with CPython's own parser, :mod:`ast`.
 
-Nothing here imports or runs the code it reads: libcst only parses text.
+Nothing here imports or runs the code it reads: ``ast.parse`` only builds a tree.
+
+The facts follow the source as it is written. The walk visits children in the order
+they are written (``ast`` keeps some apart: keyword and positional arguments, a
+conditional expression's test and body, a dict's keys and values), so each call's
+``order`` is its place in evaluation order. A symbol's line is the line of its name, a
+starred parameter's that of its star, and columns count characters, where ``ast``
+counts UTF-8 bytes. Expressions are kept as ``ast.unparse`` writes them, the canonical
+text of :func:`nanochat_explain.facts.canonical`.
 """
 
 from __future__ import annotations
 
+import ast
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-
-import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from typing import TYPE_CHECKING, Any
 
 from nanochat_explain.facts import (
     Assign,
@@ -17,15 +26,51 @@ from nanochat_explain.facts import (
     FileFacts,
     Function,
     Param,
-    canonical,
 )
+
+if TYPE_CHECKING:
+    from tokenize import TokenInfo
+
+_AUG_OPS: dict[type[ast.operator], str] = {
+    ast.Add: "+=", ast.Sub: "-=", ast.Mult: "*=", ast.MatMult: "@=", ast.Div: "/=",
+    ast.Mod: "%=", ast.Pow: "**=", ast.LShift: "<<=", ast.RShift: ">>=", ast.BitOr: "|=",
+    ast.BitXor: "^=", ast.BitAnd: "&=", ast.FloorDiv: "//=",
+}
+_NEWLINE = re.compile(r"\r\n|\r|\n")  # the only line ends CPython's parser counts
+
+_FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+# Nodes that ``ast.unparse`` never puts in parentheses, whatever surrounds them.
+_ATOMS = (ast.Name, ast.Attribute, ast.Call, ast.Subscript)
+# Constants that ``ast.unparse`` writes as their ``repr`` (floats may be infinite).
+_PLAIN_CONSTANTS = (int, bool, str, type(None))
+
+# Fields that hold no node worth a visit (names, operators, load/store contexts), and
+# leaves: skipping them spares a call for every name and constant in the file.
+_NOT_CHILDREN = frozenset({"ctx", "op", "ops", "id", "attr", "arg", "name", "names",
+                           "module", "kind", "conversion", "type_comment", "type_ignores"})
+_LEAVES = frozenset({ast.Name, ast.Constant, ast.Import, ast.ImportFrom, ast.Pass,
+                     ast.Global, ast.Nonlocal, ast.Break, ast.Continue})
+_CHILD_FIELDS: dict[type[ast.AST], tuple[str, ...]] = dict.fromkeys(_LEAVES, ())
+
+
+def _child_fields(node: ast.AST) -> tuple[str, ...]:
+    return tuple(f for f in node._fields if f not in _NOT_CHILDREN)
+
+
+def _in_source_order(node: ast.Call) -> Sequence[ast.expr | ast.keyword]:
+    """A call's arguments as written: ``ast`` lists positional and keyword ones apart."""
+    if not node.keywords:
+        return node.args
+    if not any(isinstance(a, ast.Starred) for a in node.args):
+        return [*node.args, *node.keywords]  # only a starred one may follow a keyword
+    merged: list[ast.expr | ast.keyword] = [*node.args, *node.keywords]
+    return sorted(merged, key=lambda a: (a.lineno, a.col_offset))
 
 
 @dataclass
 class _Scope:
     qualname: str
     kind: str
-    node: cst.CSTNode
     calls: list[Call] = field(default_factory=list)
     assigns: list[Assign] = field(default_factory=list)
     returns: list[tuple[str, int]] = field(default_factory=list)
@@ -33,74 +78,228 @@ class _Scope:
     order: int = 0
 
 
-class _Collector(cst.CSTVisitor):
-    METADATA_DEPENDENCIES = (PositionProvider,)
-
-    def __init__(self, module: cst.Module) -> None:
-        super().__init__()
-        self.module = module
-        self.stack: list[_Scope] = [_Scope("", "module", module)]
+class _Collector:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.lines = _NEWLINE.split(source)
+        self.ascii = source.isascii()
+        self.stack: list[_Scope] = [_Scope("", "module")]
         self.classes: list[Class] = []
         self.functions: list[Function] = []
         self.in_decorator = 0
+        self._tokens: list[TokenInfo] | None = None
+        self._texts: dict[ast.expr, str] = {}
+        # each handler takes the node of the type it is filed under
+        self._handlers: dict[type[ast.AST], Callable[[Any], None]] = {
+            ast.FunctionDef: self._function,
+            ast.AsyncFunctionDef: self._function,
+            ast.ClassDef: self._class,
+            ast.Call: self._call,
+            ast.Assign: self._assign,
+            ast.AnnAssign: self._ann_assign,
+            ast.AugAssign: self._aug_assign,
+            ast.Return: self._return,
+            ast.If: self._test_first,
+            ast.While: self._test_first,
+            ast.Assert: self._test_first,
+            ast.IfExp: self._if_exp,
+            ast.Dict: self._dict,
+            ast.arguments: self._arguments,
+        }
 
-    # -- helpers -----------------------------------------------------------
-    def _code(self, node: cst.CSTNode, bare_tuple: bool = False) -> str:
-        return canonical(self.module.code_for_node(node), bare_tuple)
+    # -- walking -----------------------------------------------------------
+    def visit(self, node: ast.AST) -> None:
+        kind = type(node)
+        handler = self._handlers.get(kind)
+        if handler is not None:
+            handler(node)
+            return
+        fields = _CHILD_FIELDS.get(kind)
+        if fields is None:
+            fields = _CHILD_FIELDS[kind] = _child_fields(node)
+        for name in fields:
+            value = getattr(node, name)
+            if type(value) is list:
+                self.visit_all(value)
+            elif isinstance(value, ast.AST) and type(value) not in _LEAVES:
+                self.visit(value)
 
-    def _line(self, node: cst.CSTNode) -> int:
-        return int(self.get_metadata(PositionProvider, node).start.line)
+    def visit_all(self, nodes: Iterable[object]) -> None:
+        for node in nodes:
+            if isinstance(node, ast.AST) and type(node) not in _LEAVES:
+                self.visit(node)
 
-    def _end_line(self, node: cst.CSTNode) -> int:
-        return int(self.get_metadata(PositionProvider, node).end.line)
+    # -- positions ---------------------------------------------------------
+    def _column(self, line: int, offset: int) -> int:
+        """Characters before a UTF-8 byte offset on a line."""
+        if self.ascii:
+            return offset
+        text = self.lines[line - 1]
+        return offset if text.isascii() else len(text.encode()[:offset].decode())
 
+    def _all_tokens(self) -> list[TokenInfo]:
+        """The file's tokens: only the rare layouts below need them, so only they pay for
+        tokenizing the file."""
+        if self._tokens is None:
+            import io
+            import tokenize
+
+            self._tokens = list(tokenize.generate_tokens(io.StringIO(self.source).readline))
+        return self._tokens
+
+    def _name_line(self, node: _FunctionNode | ast.ClassDef) -> int:
+        """The line of a definition's name, which a backslash may put below its keyword."""
+        if not self.lines[node.lineno - 1].endswith("\\"):
+            return node.lineno
+        # the keyword line is continued: the first token after it that spells the name
+        start = (node.lineno, node.col_offset)  # only indentation before: bytes are characters
+        return next(t.start[0] for t in self._all_tokens()
+                    if t.start >= start and t.string == node.name)
+
+    def _param_line(self, arg: ast.arg, star: str) -> int:
+        """The line a parameter starts on: for ``*args`` and ``**kw``, that of the star."""
+        if not star:
+            return arg.lineno
+        start = (arg.lineno, self._column(arg.lineno, arg.col_offset))
+        if self.lines[arg.lineno - 1][:start[1]].rstrip().endswith(star):
+            return arg.lineno
+        # the star sits on an earlier line: the last star token before the name
+        stars = [t for t in self._all_tokens() if t.string == star and t.start < start]
+        return stars[-1].start[0]
+
+    def _aug_op(self, node: ast.AugAssign) -> str:
+        """The operator as written: a backslash continuation beside it stays in its text,
+        as facts stored by earlier versions have it."""
+        op = _AUG_OPS[type(node.op)]
+        target, value = node.target, node.value
+        assert target.end_lineno is not None
+        if target.end_lineno == value.lineno:
+            return op
+        between = "\n".join(self.lines[target.end_lineno - 1:value.lineno])
+        if "\\" not in between:
+            return op
+        start = (node.lineno, self._column(node.lineno, node.col_offset))
+        tokens = [t for t in self._all_tokens() if t.start >= start]
+        i = next(i for i, t in enumerate(tokens) if t.string == op)  # none in the target
+        # the operator's text runs from the token before it to the token after it
+        return self._between(tokens[i - 1].end, tokens[i + 1].start).strip()
+
+    def _between(self, start: tuple[int, int], end: tuple[int, int]) -> str:
+        (l0, c0), (l1, c1) = start, end
+        if l0 == l1:
+            return self.lines[l0 - 1][c0:c1]
+        middle = self.lines[l0:l1 - 1]
+        return "\n".join([self.lines[l0 - 1][c0:], *middle, self.lines[l1 - 1][:c1]])
+
+    # -- text --------------------------------------------------------------
+    def _text(self, node: ast.expr, bare_tuple: bool = False) -> str:
+        """Canonical text: what :func:`nanochat_explain.facts.canonical` gives for the source.
+
+        With ``bare_tuple`` (the two sides of an assignment) a tuple of two or more items
+        is written without parentheses. Texts are kept per node: the text of a call is
+        asked for again as an argument of each call around it and as an assigned value.
+        """
+        if bare_tuple and type(node) is ast.Tuple and len(node.elts) > 1:
+            return ", ".join(self._text(e) for e in node.elts)
+        text = self._texts.get(node)
+        if text is None:
+            text = self._texts[node] = self._unparse(node)
+        return text
+
+    def _unparse(self, node: ast.expr) -> str:
+        """``ast.unparse(node)``; names, plain constants, attributes and calls are put
+        together from their parts' kept texts, as ``ast.unparse`` writes them (the same
+        from Python 3.10 to 3.13), instead of writing every inner call again.
+        """
+        if isinstance(node, ast.Name):
+            return node.id
+        if isinstance(node, ast.Constant) and type(node.value) in _PLAIN_CONSTANTS:
+            return ("u" if node.kind == "u" else "") + repr(node.value)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, _ATOMS):
+            return f"{self._text(node.value)}.{node.attr}"
+        if isinstance(node, ast.Call) and isinstance(node.func, _ATOMS):
+            parts = [self._text(node.func), "("]
+            # keywords after positional arguments, whatever the order they are written in
+            arguments: list[ast.expr | ast.keyword] = [*node.args, *node.keywords]
+            for arg in arguments:
+                if len(parts) > 2:
+                    parts.append(", ")
+                if isinstance(arg, ast.keyword):
+                    parts.append("**" if arg.arg is None else f"{arg.arg}=")
+                    parts.append(self._text(arg.value))
+                elif isinstance(arg, ast.Starred):
+                    if not isinstance(arg.value, _ATOMS):
+                        return ast.unparse(node)  # ``*(a or b)`` keeps its parentheses
+                    parts += ("*", self._text(arg.value))
+                else:
+                    parts.append(self._text(arg))
+            parts.append(")")
+            return "".join(parts)
+        return ast.unparse(node)
+
+    def _callee(self, node: ast.expr) -> str:
+        """Dotted name of what is called; inner calls keep their name with ``(...)``."""
+        if isinstance(node, ast.Name):
+            return node.id
+        if isinstance(node, ast.Attribute):
+            return f"{self._callee(node.value)}.{node.attr}"
+        if isinstance(node, ast.Call):
+            return f"{self._callee(node.func)}(...)"
+        if isinstance(node, ast.Subscript):
+            return f"{self._callee(node.value)}[...]"
+        return self._text(node)
+
+    # -- scopes ------------------------------------------------------------
     def _qualname(self, name: str) -> str:
         outer = self.stack[-1].qualname
         return f"{outer}.{name}" if outer else name
 
-    def _callee(self, node: cst.BaseExpression) -> str:
-        """Dotted name of what is called; inner calls keep their name with ``(...)``."""
-        if isinstance(node, cst.Name):
-            return node.value
-        if isinstance(node, cst.Attribute):
-            return f"{self._callee(node.value)}.{node.attr.value}"
-        if isinstance(node, cst.Call):
-            return f"{self._callee(node.func)}(...)"
-        if isinstance(node, cst.Subscript):
-            return f"{self._callee(node.value)}[...]"
-        return self._code(node)
+    def _decorators(self, decorators: list[ast.expr]) -> None:
+        # a decorator runs in the enclosing scope, not in the body it decorates
+        self.in_decorator += 1
+        self.visit_all(decorators)
+        self.in_decorator -= 1
 
-    # -- scopes ------------------------------------------------------------
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self.stack.append(_Scope(self._qualname(node.name.value), "class", node))
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        scope = self.stack.pop()
+    def _class(self, node: ast.ClassDef) -> None:
+        scope = _Scope(self._qualname(node.name), "class")
+        self.stack.append(scope)
+        self._decorators(node.decorator_list)
+        self.visit_all(node.bases)
+        self.visit_all(node.keywords)
+        self.visit_all(node.body)
+        self.stack.pop()
+        assert node.end_lineno is not None
         self.classes.append(
             Class(
                 qualname=scope.qualname,
-                line=self._line(original_node.name),
-                end_line=self._end_line(original_node),
-                bases=tuple(self._code(b.value) for b in original_node.bases),
-                decorators=tuple(self._code(d.decorator) for d in original_node.decorators),
+                line=self._name_line(node),
+                end_line=node.end_lineno,
+                bases=tuple(self._text(b.value if isinstance(b, ast.Starred) else b)
+                            for b in node.bases),
+                decorators=tuple(self._text(d) for d in node.decorator_list),
                 assigns=tuple(scope.assigns),
                 calls=tuple(scope.calls),
             )
         )
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+    def _function(self, node: _FunctionNode) -> None:
         kind = "method" if self.stack[-1].kind == "class" else "function"
-        self.stack.append(_Scope(self._qualname(node.name.value), kind, node))
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        scope = self.stack.pop()
+        scope = _Scope(self._qualname(node.name), kind)
+        self.stack.append(scope)
+        self._decorators(node.decorator_list)
+        self._arguments(node.args)
+        if node.returns is not None:
+            self.visit(node.returns)
+        self.visit_all(node.body)
+        self.stack.pop()
+        assert node.end_lineno is not None
         self.functions.append(
             Function(
                 qualname=scope.qualname,
-                line=self._line(original_node.name),
-                end_line=self._end_line(original_node),
-                params=self._params(original_node.params),
-                decorators=tuple(self._code(d.decorator) for d in original_node.decorators),
+                line=self._name_line(node),
+                end_line=node.end_lineno,
+                params=self._params(node.args),
+                decorators=tuple(self._text(d) for d in node.decorator_list),
                 calls=tuple(sorted(scope.calls, key=lambda c: (c.line, c.column))),
                 assigns=tuple(scope.assigns),
                 returns=tuple(scope.returns),
@@ -109,100 +308,121 @@ class _Collector(cst.CSTVisitor):
             )
         )
 
-    def _params(self, params: cst.Parameters) -> tuple[Param, ...]:
-        out: list[Param] = []
+    @staticmethod
+    def _with_defaults(args: ast.arguments) -> list[tuple[ast.arg, ast.expr | None, str]]:
+        """Each parameter in source order with its default and star."""
+        positional = [*args.posonlyargs, *args.args]
+        defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
+        out = [(a, d, "") for a, d in zip(positional, [*defaults, *args.defaults], strict=True)]
+        if args.vararg is not None:
+            out.append((args.vararg, None, "*"))
+        out += [(a, d, "") for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True)]
+        if args.kwarg is not None:
+            out.append((args.kwarg, None, "**"))
+        return out
 
-        def add(p: cst.Param, star: str = "") -> None:
-            default = self._code(p.default) if p.default is not None else None
-            out.append(Param(p.name.value, default, self._line(p), star))
+    def _arguments(self, args: ast.arguments) -> None:
+        for arg, default, _ in self._with_defaults(args):
+            if arg.annotation is not None:
+                self.visit(arg.annotation)
+            if default is not None:
+                self.visit(default)
 
-        for p in (*params.posonly_params, *params.params):
-            add(p)
-        if isinstance(params.star_arg, cst.Param):
-            add(params.star_arg, "*")
-        for p in params.kwonly_params:
-            add(p)
-        if params.star_kwarg is not None:
-            add(params.star_kwarg, "**")
-        return tuple(out)
+    def _params(self, args: ast.arguments) -> tuple[Param, ...]:
+        return tuple(Param(arg.arg, None if default is None else self._text(default),
+                           self._param_line(arg, star), star)
+                     for arg, default, star in self._with_defaults(args))
 
     # -- contents ----------------------------------------------------------
-    def visit_Decorator(self, node: cst.Decorator) -> None:
-        self.in_decorator += 1
-
-    def leave_Decorator(self, original_node: cst.Decorator) -> None:
-        self.in_decorator -= 1
-
-    def leave_Call(self, original_node: cst.Call) -> None:
-        # a decorator runs in the enclosing scope, not in the body it decorates
+    def _call(self, node: ast.Call) -> None:
+        self.visit(node.func)
+        arguments = _in_source_order(node)
+        self.visit_all(arguments)
         scope = self.stack[-2] if self.in_decorator else self.stack[-1]
-        pos = self.get_metadata(PositionProvider, original_node).start
         args: list[str] = []
         kwargs: list[tuple[str, str]] = []
-        for arg in original_node.args:
-            text = self._code(arg.value)
-            if arg.keyword is not None:
-                kwargs.append((arg.keyword.value, text))
+        for arg in arguments:
+            if isinstance(arg, ast.keyword):
+                if arg.arg is None:
+                    args.append(f"**{self._text(arg.value)}")
+                else:
+                    kwargs.append((arg.arg, self._text(arg.value)))
+            elif isinstance(arg, ast.Starred):
+                args.append(f"*{self._text(arg.value)}")
             else:
-                args.append(f"{arg.star}{text}")
+                args.append(self._text(arg))
         scope.calls.append(
             Call(
-                callee=self._callee(original_node.func),
+                callee=self._callee(node.func),
                 args=tuple(args),
                 kwargs=tuple(kwargs),
-                line=int(pos.line),
-                column=int(pos.column),
+                line=node.lineno,
+                column=self._column(node.lineno, node.col_offset),
                 order=scope.order,
             )
         )
         scope.order += 1
 
-    def _add_assign(self, target: str, value: str, node: cst.CSTNode, op: str) -> None:
-        self.stack[-1].assigns.append(Assign(target, value, self._line(node), op))
+    def _add_assign(self, target: str, value: str, node: ast.stmt, op: str) -> None:
+        self.stack[-1].assigns.append(Assign(target, value, node.lineno, op))
 
-    def visit_Assign(self, node: cst.Assign) -> None:
-        value = self._code(node.value, bare_tuple=True)
+    def _assign(self, node: ast.Assign) -> None:
+        value = self._text(node.value, bare_tuple=True)
         for t in node.targets:
-            self._add_assign(self._code(t.target, bare_tuple=True), value, node, "=")
+            self._add_assign(self._text(t, bare_tuple=True), value, node, "=")
+        self.visit_all(node.targets)
+        self.visit(node.value)
 
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+    def _ann_assign(self, node: ast.AnnAssign) -> None:
         if node.value is None:
-            self._add_assign(self._code(node.target), self._code(node.annotation.annotation),
-                             node, ":")
+            self._add_assign(self._text(node.target), self._text(node.annotation), node, ":")
         else:
-            self._add_assign(self._code(node.target), self._code(node.value, bare_tuple=True),
-                             node, "=")
+            value = self._text(node.value, bare_tuple=True)
+            self._add_assign(self._text(node.target), value, node, "=")
+        self.visit_all(ast.iter_child_nodes(node))
 
-    def visit_Return(self, node: cst.Return) -> None:
-        value = self._code(node.value) if node.value is not None else "None"
-        self.stack[-1].returns.append((value, self._line(node)))
+    def _aug_assign(self, node: ast.AugAssign) -> None:
+        op = self._aug_op(node)
+        self._add_assign(self._text(node.target), self._text(node.value), node, op)
+        self.visit(node.target)
+        self.visit(node.value)
 
-    def _add_condition(self, test: cst.BaseExpression) -> None:
-        self.stack[-1].conditions.append((self._code(test), self._line(test)))
+    def _return(self, node: ast.Return) -> None:
+        value = "None" if node.value is None else self._text(node.value)
+        self.stack[-1].returns.append((value, node.lineno))
+        if node.value is not None:
+            self.visit(node.value)
 
-    def visit_If(self, node: cst.If) -> None:  # elif branches are nested If nodes
+    def _add_condition(self, test: ast.expr) -> None:
+        self.stack[-1].conditions.append((self._text(test), test.lineno))
+
+    def _test_first(self, node: ast.If | ast.While | ast.Assert) -> None:
+        # elif branches are nested If nodes
         self._add_condition(node.test)
+        self.visit_all(ast.iter_child_nodes(node))
 
-    def visit_While(self, node: cst.While) -> None:
+    def _if_exp(self, node: ast.IfExp) -> None:
         self._add_condition(node.test)
+        self.visit(node.body)  # ``body if test else orelse``: the body is written first
+        self.visit(node.test)
+        self.visit(node.orelse)
 
-    def visit_Assert(self, node: cst.Assert) -> None:
-        self._add_condition(node.test)
-
-    def visit_IfExp(self, node: cst.IfExp) -> None:
-        self._add_condition(node.test)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        op = self.module.code_for_node(node.operator).strip()
-        self._add_assign(self._code(node.target), self._code(node.value), node, op)
+    def _dict(self, node: ast.Dict) -> None:
+        for key, value in zip(node.keys, node.values, strict=True):
+            if key is not None:  # None for ``**mapping``
+                self.visit(key)
+            self.visit(value)
 
 
 def extract(source: str, path: str) -> FileFacts:
-    """Facts of one file. Raises ``libcst.ParserSyntaxError`` on bad syntax."""
-    module = cst.parse_module(source)
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    collector = _Collector(wrapper.module)
-    wrapper.visit(collector)
+    """Facts of one file.
+
+    Raises what ``ast.parse`` raises on input it rejects (``SyntaxError``, ``ValueError``,
+    ``RecursionError``, ``MemoryError``), and ``RecursionError`` on a tree nested too
+    deeply to walk.
+    """
+    collector = _Collector(source)
+    collector.visit(ast.parse(source, filename=path))
     top = collector.stack[0]
     return FileFacts(
         path=path,

@@ -8,9 +8,13 @@ compare equal and so that facts can be stored and compared without the parser.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from functools import cached_property
+from keyword import iskeyword
 from typing import Any
+
+_DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
 def canonical(source: str, bare_tuple: bool = False) -> str:
@@ -19,6 +23,8 @@ def canonical(source: str, bare_tuple: bool = False) -> str:
     With ``bare_tuple`` (the two sides of an assignment) a tuple of two or more
     items is written without parentheses, as ``q, k = a, b`` is written in source.
     """
+    if _DOTTED.fullmatch(source) and not any(iskeyword(p) for p in source.split(".")):
+        return source  # a name or attribute chain is its own canonical text; skip the parse
     try:
         tree = ast.parse(source.strip(), mode="eval").body
     except SyntaxError:

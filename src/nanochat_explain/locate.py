@@ -27,10 +27,15 @@ class Source:
     root: Path
     display: str  # how the output names it: relative to the working directory when inside it
     commit: str | None  # short id of HEAD, None outside git
-    dirty: bool | None = None  # uncommitted changes to tracked files; None outside git
+    status: GitStatus | None = None  # outside git, at a --ref, or for the bundle: None
     bundle: Bundle | None = None
     ref: str | None = None  # a git revision: files are read from git's objects, not the work tree
     tree: dict[str, str] | None = None  # at ``ref``: path -> blob id
+
+    @property
+    def dirty(self) -> bool | None:
+        """Whether tracked files differ from HEAD; None when git cannot tell."""
+        return self.status.changed() if self.status is not None else None
 
     def list_files(self, scope: tuple[str, ...]) -> list[str]:
         """Python files under the given folders (ending in /) or equal to the given paths."""
@@ -135,7 +140,7 @@ def at_ref(source: Source, ref: str) -> Source:
             tree[path.decode("utf-8", "surrogateescape")] = blob
     if MARKER not in tree:
         raise SourceError(f"--ref {ref}: {MARKER} does not exist at {full[:7]}")
-    return Source(root=source.root, display=source.display, commit=full[:7], dirty=None,
+    return Source(root=source.root, display=source.display, commit=full[:7],
                   ref=ref, tree=tree)
 
 
@@ -190,15 +195,33 @@ def head_commit(root: Path) -> str | None:
     return None  # a branch with no commits yet
 
 
-def has_changes(root: Path) -> bool | None:
-    """Whether tracked files differ from HEAD; None when git cannot tell."""
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, timeout=30, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return bool(done.stdout.strip()) if done.returncode == 0 else None
+class GitStatus:
+    """``git status`` of a checkout, started at once and read when the output needs it,
+    so that it runs while the claims are checked instead of before."""
+
+    def __init__(self, root: Path) -> None:
+        self._answer: bool | None = None
+        try:
+            self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+                ["git", "--no-optional-locks", "-C", str(root), "status", "--porcelain",
+                 "--untracked-files=no"],
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        except OSError:
+            self._proc = None
+
+    def changed(self) -> bool | None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            try:
+                out, _ = proc.communicate(timeout=30)
+                self._answer = bool(out.strip()) if proc.returncode == 0 else None
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.communicate()
+        return self._answer
+
+    def __del__(self) -> None:
+        self.changed()  # reap the process even when no output asked for the answer
 
 
 def bundled() -> Source:
@@ -239,4 +262,4 @@ def locate(
             return bundled()
     commit = head_commit(root)
     return Source(root=root, display=_display(root, cwd.resolve()), commit=commit,
-                  dirty=has_changes(root) if commit else None)
+                  status=GitStatus(root) if commit else None)

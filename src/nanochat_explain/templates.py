@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nanochat_explain import yamlsafe
 from nanochat_explain.claims import KINDS
 from nanochat_explain.errors import TemplateError
 from nanochat_explain.model import (
@@ -21,6 +20,9 @@ from nanochat_explain.model import (
     Paper,
     Template,
 )
+
+if TYPE_CHECKING:
+    from nanochat_explain.yamlsafe import Path_
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -71,18 +73,20 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 @dataclass
 class _Ctx:
     filename: str
-    lines: dict[yamlsafe.Path_, int]
+    lines: dict[Path_, int]
 
-    def line(self, path: yamlsafe.Path_) -> int | None:
+    def line(self, path: Path_) -> int | None:
         while path:
             if path in self.lines:
                 return self.lines[path]
             path = path[:-1]
         return self.lines.get(())
 
-    def error(self, message: str, path: yamlsafe.Path_) -> TemplateError:
+    def error(self, message: str, path: Path_) -> TemplateError:
+        from nanochat_explain.yamlsafe import key_text
+
         return TemplateError(message, file=self.filename, line=self.line(path),
-                             key=yamlsafe.key_text(path) or None)
+                             key=key_text(path) or None)
 
 
 def _type_name(types: type | tuple[type, ...]) -> str:
@@ -100,7 +104,7 @@ def _is(value: Any, types: type | tuple[type, ...]) -> bool:
 
 
 def _mapping(
-    ctx: _Ctx, data: Any, path: yamlsafe.Path_, spec: Mapping[str, tuple[type, bool]]
+    ctx: _Ctx, data: Any, path: Path_, spec: Mapping[str, tuple[type, bool]]
 ) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ctx.error("expected a mapping", path)
@@ -118,7 +122,7 @@ def _mapping(
 
 
 def _strings(
-    ctx: _Ctx, items: list[Any], path: yamlsafe.Path_, *, nonempty: bool
+    ctx: _Ctx, items: list[Any], path: Path_, *, nonempty: bool
 ) -> tuple[str, ...]:
     if nonempty and not items:
         raise ctx.error("must not be empty", path)
@@ -128,7 +132,7 @@ def _strings(
     return tuple(items)
 
 
-def _relpath(ctx: _Ctx, value: str, path: yamlsafe.Path_) -> str:
+def _relpath(ctx: _Ctx, value: str, path: Path_) -> str:
     p = PurePosixPath(value)
     if p.is_absolute() or "\\" in value or any(part == ".." for part in p.parts) or not p.parts:
         raise ctx.error(f"{value!r}: must be a relative path inside the repository", path)
@@ -137,6 +141,8 @@ def _relpath(ctx: _Ctx, value: str, path: yamlsafe.Path_) -> str:
 
 def parse(text: str, filename: str) -> Template:
     """Validate one template's text; raise :class:`TemplateError` naming file, line and key."""
+    from nanochat_explain import yamlsafe  # only when the template cache misses
+
     data, lines = yamlsafe.load(text, filename)
     ctx = _Ctx(filename, lines)
     top = _mapping(ctx, data, (), {k: v for k, v in _TOP_KEYS.items()})
@@ -147,7 +153,7 @@ def parse(text: str, filename: str) -> Template:
     claims = _claims(ctx, top["claims"], sources)
     ids = {c.id for c in claims}
 
-    def refs(items: list[Any], path: yamlsafe.Path_, nonempty: bool = True) -> tuple[str, ...]:
+    def refs(items: list[Any], path: Path_, nonempty: bool = True) -> tuple[str, ...]:
         out = _strings(ctx, items, path, nonempty=nonempty)
         for i, ref in enumerate(out):
             if ref not in ids:
@@ -247,7 +253,7 @@ def _claims(ctx: _Ctx, raw_claims: list[Any], sources: tuple[str, ...]) -> tuple
     seen_ids: set[str] = set()
     seen_as: set[str] = set()
     for i, raw in enumerate(raw_claims):
-        path: yamlsafe.Path_ = ("claims", i)
+        path: Path_ = ("claims", i)
         if not isinstance(raw, dict):
             raise ctx.error("expected a mapping", path)
         for key in ("id", "kind"):
@@ -299,7 +305,7 @@ def _claims(ctx: _Ctx, raw_claims: list[Any], sources: tuple[str, ...]) -> tuple
     return tuple(out)
 
 
-def _texts(t: Template) -> Iterable[tuple[yamlsafe.Path_, str]]:
+def _texts(t: Template) -> Iterable[tuple[Path_, str]]:
     yield ("diagram", "text"), t.diagram
     for i, item in enumerate(t.breakdown):
         yield ("breakdown", i, "what"), item.what
@@ -329,21 +335,53 @@ def _check_placeholders(ctx: _Ctx, t: Template) -> None:
 
 @dataclass(frozen=True)
 class Catalog:
-    templates: tuple[Template, ...]
+    """The templates by module name and alias.
+
+    Each template is kept pickled until asked for, so explaining one module from the
+    template cache unpickles one template, not thirteen.
+    """
+
+    modules: tuple[str, ...]
+    alias_of: tuple[tuple[str, str], ...]  # (alias, module)
+    packed: tuple[bytes, ...] = field(repr=False)  # a pickled Template per module
+    _loaded: dict[str, Template] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, templates: Iterable[Template]) -> Catalog:
+        import pickle
+
+        templates = tuple(templates)
+        catalog = cls(tuple(t.module for t in templates),
+                      tuple((a, t.module) for t in templates for a in t.aliases),
+                      tuple(pickle.dumps(t, protocol=pickle.HIGHEST_PROTOCOL)
+                            for t in templates))
+        catalog._loaded.update((t.module, t) for t in templates)
+        return catalog
+
+    @property
+    def templates(self) -> tuple[Template, ...]:
+        return tuple(self._template(m) for m in self.modules)
 
     def names(self) -> list[str]:
-        return [t.module for t in self.templates]
+        return list(self.modules)
 
     def aliases(self) -> dict[str, str]:
-        return {a: t.module for t in self.templates for a in t.aliases}
+        return dict(self.alias_of)
 
     def get(self, name: str) -> Template | None:
         name = name.lower()
-        for t in self.templates:
-            if t.module == name:
-                return t
-        target = self.aliases().get(name)
-        return self.get(target) if target else None
+        module = name if name in self.modules else self.aliases().get(name)
+        return self._template(module) if module is not None else None
+
+    def _template(self, module: str) -> Template:
+        if module not in self._loaded:
+            import pickle
+
+            self._loaded[module] = pickle.loads(self.packed[self.modules.index(module)])
+        return self._loaded[module]
+
+    def __getstate__(self) -> dict[str, object]:
+        return {**self.__dict__, "_loaded": {}}  # the pickled form holds each template once
 
 
 def load_dir(directory: Path) -> Catalog:
@@ -353,13 +391,27 @@ def load_dir(directory: Path) -> Catalog:
     return _catalog(templates)
 
 
-def load_packaged() -> Catalog:
-    root = resources.files("nanochat_explain") / "templates"
-    templates = []
-    for entry in sorted(root.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".yaml"):
-            templates.append(parse(entry.read_text(encoding="utf-8"), entry.name))
-    return _catalog(templates)
+def load_packaged(cache: bool = True) -> Catalog:
+    """The packaged templates, validated once and then loaded from the cache.
+
+    The cache key covers the templates' text and the code that validates them, so an
+    edit to either is seen on the next run. Without ``cache``, validated afresh.
+    """
+    from nanochat_explain.cache import memo
+
+    package = resources.files("nanochat_explain")
+    texts = [(e.name, e.read_text(encoding="utf-8"))
+             for e in sorted((package / "templates").iterdir(), key=lambda e: e.name)
+             if e.name.endswith(".yaml")]
+    if not cache:
+        return _catalog([parse(text, name) for name, text in texts])
+    code = [(package / m).read_text(encoding="utf-8") for m in _VALIDATION_CODE]
+    parts = [*code, *(f"{name}\0{text}" for name, text in texts)]
+    return memo("templates", parts, Catalog,
+                lambda: _catalog([parse(text, name) for name, text in texts]))
+
+
+_VALIDATION_CODE = ("templates.py", "model.py", "claims.py", "yamlsafe.py", "facts.py")
 
 
 def _load_file(path: Path, name: str) -> Template:
@@ -381,4 +433,4 @@ def _catalog(templates: list[Template]) -> Catalog:
         if t.path != f"{t.module}.yaml":
             raise TemplateError(f"module {t.module!r} must live in {t.module}.yaml",
                                 file=t.path, key="module")
-    return Catalog(tuple(templates))
+    return Catalog.of(templates)

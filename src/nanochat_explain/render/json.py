@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nanochat_explain.diffing import ModuleDiff
-from nanochat_explain.history import ModuleHistory
 from nanochat_explain.model import CheckReport, CoverageReport, Explanation, Listing
 from nanochat_explain.render import Options
+
+if TYPE_CHECKING:
+    from nanochat_explain.diffing import ModuleDiff
+    from nanochat_explain.history import ModuleHistory
 
 
 def _dump(data: Any) -> str:

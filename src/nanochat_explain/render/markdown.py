@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from nanochat_explain.diffing import ModuleDiff
-from nanochat_explain.history import ModuleHistory
+from typing import TYPE_CHECKING
+
 from nanochat_explain.model import (
     Checked,
     CheckReport,
@@ -29,10 +29,14 @@ from nanochat_explain.render.text import (
     problem_line,
     problems,
     shown,
-    unchanged,
     source_line,
     summary_counts,
+    unchanged,
 )
+
+if TYPE_CHECKING:
+    from nanochat_explain.diffing import ModuleDiff
+    from nanochat_explain.history import ModuleHistory
 
 
 def _cell(text: str) -> str:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import textwrap
+from typing import TYPE_CHECKING
 
-from nanochat_explain.diffing import ModuleDiff
-from nanochat_explain.history import ModuleHistory
 from nanochat_explain.model import CheckReport, CoverageReport, Explanation, Listing, Status
 from nanochat_explain.render import Options
 from nanochat_explain.render.text import (
@@ -24,10 +23,14 @@ from nanochat_explain.render.text import (
     problem_line,
     problems,
     shown,
-    unchanged,
     source_line,
     summary_counts,
+    unchanged,
 )
+
+if TYPE_CHECKING:
+    from nanochat_explain.diffing import ModuleDiff
+    from nanochat_explain.history import ModuleHistory
 
 
 def _wrap(text: str, indent: str, width: int, hanging: str | None = None) -> list[str]:
