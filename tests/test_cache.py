@@ -82,6 +82,7 @@ def test_the_template_cache_is_used_and_rebuilt(tmp_path, monkeypatch):
     from nanochat_explain import templates
 
     monkeypatch.setenv("NANOCHAT_EXPLAIN_CACHE", str(tmp_path))
+    monkeypatch.setattr(templates, "_read_bytes", lambda entry: None)  # as if edited
     first = templates.load_packaged()
     stored = tmp_path / "templates.pickle"
     assert stored.is_file()
@@ -89,12 +90,12 @@ def test_the_template_cache_is_used_and_rebuilt(tmp_path, monkeypatch):
     def refuse(text, name):
         raise AssertionError(f"validated {name} again although the cache holds it")
 
+    real_parse = templates.parse
     monkeypatch.setattr(templates, "parse", refuse)
     again = templates.load_packaged()
     assert again.names() == first.names() and again.get("rope") == first.get("rotary")
     assert again.templates == first.templates
-    monkeypatch.undo()
-    monkeypatch.setenv("NANOCHAT_EXPLAIN_CACHE", str(tmp_path))
+    monkeypatch.setattr(templates, "parse", real_parse)
     for garbage in (b"", b"\x80\x05garbage", pickle.dumps(("other key", first)),
                     pickle.dumps((None, "not a catalog"))):
         stored.write_bytes(garbage)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from conftest import MINI, apply_drift, invoke, load_drifts
-from nanochat_explain.app import DOCS_MARKER
+from nanochat_explain.publish import DOCS_MARKER
 from nanochat_explain.templates import load_packaged
 
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, invoke
-from nanochat_explain.app import skill_text
+from nanochat_explain.publish import skill_text
 from nanochat_explain.templates import load_packaged
 
 PACKAGED = ROOT / "src" / "nanochat_explain" / "skill" / "SKILL.md"

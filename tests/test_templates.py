@@ -155,3 +155,23 @@ def test_notes_are_backed_and_filled():
     empty = VALID + "notes:\n  - text: a note\n    claims: []\n"
     with pytest.raises(TemplateError, match=r"notes\[0\]\.claims: must not be empty"):
         parse(empty, "demo.yaml")
+
+
+def test_the_shipped_templates_are_prebuilt_from_the_yaml(request):
+    """data/templates.pickle holds the validated templates; --update-golden rewrites it."""
+    from nanochat_explain import templates
+
+    path = templates.PACKAGE / "data" / templates.PREBUILT
+    fresh = templates.load_packaged(cache=False)
+
+    def shipped():
+        return templates._unpack(path.read_bytes(), templates.packaged_key())
+
+    stale = shipped() is None or shipped().templates != fresh.templates
+    if stale and request.config.getoption("--update-golden"):
+        path.write_bytes(templates.prebuilt())  # only when stale: pickling is not byte-stable
+        stale = False
+    assert not stale, "data/templates.pickle is stale; run pytest --update-golden"
+    assert shipped().templates == fresh.templates
+    assert [t.canon for t in shipped().templates] == [t.canon for t in fresh.templates]
+    assert templates.load_packaged().names() == fresh.names()

@@ -9,7 +9,6 @@ is an ``error``.
 from __future__ import annotations
 
 import ast
-import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -84,6 +83,8 @@ def evaluate(claim: ClaimSpec, facts: FileFacts) -> Outcome:
 
 
 def _nearest(name: str, names: list[str]) -> str:
+    import difflib  # only when a name is missing
+
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
     return f" (nearest: {', '.join(close)})" if close else ""
 

@@ -194,9 +194,9 @@ def coverage(repo: str | None, templates_dir: str | None, no_cache: bool,
 def snapshot(repo: str | None, templates_dir: str | None, out: str, force: bool) -> int:
     """Write a facts snapshot of a checkout: names, lines, signatures, values, calls and
     assignments the templates read; never function bodies, comments or docstrings."""
-    from nanochat_explain import app
+    from nanochat_explain import publish
 
-    run = app.snapshot(repo, out, force, templates_dir)
+    run = publish.snapshot(repo, out, force, templates_dir)
     if out == "-":
         click.echo(run.text, nl=False)
     else:
@@ -212,9 +212,9 @@ def snapshot(repo: str | None, templates_dir: str | None, out: str, force: bool)
 @click.option("--force", is_flag=True, help="Overwrite an existing SKILL.md that differs.")
 def install_skill(dest: str | None, force: bool) -> int:
     """Install the /explain agent skill (Claude Code skill format)."""
-    from nanochat_explain import app
+    from nanochat_explain import publish
 
-    run = app.install_skill(dest, force)
+    run = publish.install_skill(dest, force)
     click.echo(f"{'wrote' if run.written else 'unchanged:'} {run.path}")
     return OK
 
@@ -250,9 +250,9 @@ def all_(repo: str | None, templates_dir: str | None, no_cache: bool, ref: str |
 def docs(repo: str | None, templates_dir: str | None, no_cache: bool, out: str,
          check_only: bool, force: bool) -> int:
     """Write (or with --check, verify) markdown docs of every module."""
-    from nanochat_explain import app
+    from nanochat_explain import publish
 
-    run = app.docs(repo, out, check_only, force, templates_dir, cache=not no_cache)
+    run = publish.docs(repo, out, check_only, force, templates_dir, cache=not no_cache)
     _warn(run.unreadable)
     if check_only:
         if run.diff:

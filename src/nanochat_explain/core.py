@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nanochat_explain.cache import FactsCache
 from nanochat_explain.errors import ExplainError, SourceError
@@ -17,17 +17,17 @@ from nanochat_explain.facts import Class, FileFacts, Function
 from nanochat_explain.locate import Source
 from nanochat_explain.model import (
     Checked,
-    CheckReport,
     ClaimSpec,
-    CoverageReport,
     Explanation,
     Result,
     SourceInfo,
     Status,
     Template,
-    Unmentioned,
 )
 from nanochat_explain.templates import PLACEHOLDER
+
+if TYPE_CHECKING:
+    from nanochat_explain.reports import CheckReport, CoverageReport, Unmentioned
 
 _PARSED: dict[tuple[str, str], FileFacts] = {}  # (path, text) -> facts, for this process
 
@@ -147,6 +147,8 @@ class Session:
         )
 
     def check_all(self, templates: Iterable[Template]) -> CheckReport:
+        from nanochat_explain.reports import CheckReport
+
         templates = list(templates)
         return CheckReport(self.info, tuple((t.module, self.check(t)) for t in templates),
                            tuple(t.backed_items() for t in templates))
@@ -175,6 +177,8 @@ def mentioned_names(templates: Iterable[Template]) -> set[str]:
 
 
 def coverage(session: Session, templates: Iterable[Template]) -> CoverageReport:
+    from nanochat_explain.reports import CoverageReport, Unmentioned
+
     names = mentioned_names(templates)
     files = session.source.list_files(COVERAGE_SCOPE)
     total = 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from keyword import iskeyword
@@ -17,24 +18,52 @@ from typing import Any
 _DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
+# source -> (canonical text, canonical text with a bare tuple); seeded from the templates,
+# which carry the canonical form of every expression their claims compare
+_KNOWN: dict[str, tuple[str, str]] = {}
+
+
 def canonical(source: str, bare_tuple: bool = False) -> str:
     """The canonical text of an expression; whitespace-folded text when it is not one.
 
     With ``bare_tuple`` (the two sides of an assignment) a tuple of two or more
     items is written without parentheses, as ``q, k = a, b`` is written in source.
     """
-    if _DOTTED.fullmatch(source) and not any(iskeyword(p) for p in source.split(".")):
+    if _is_dotted(source):
         return source  # a name or attribute chain is its own canonical text; skip the parse
+    pair = _KNOWN.get(source)
+    if pair is None:
+        pair = _KNOWN[source] = _canonical_pair(source)
+    return pair[bare_tuple]
+
+
+def canonical_forms(sources: Iterable[str]) -> tuple[tuple[str, str, str], ...]:
+    """(source, canonical, with a bare tuple) for each source that needs parsing."""
+    return tuple((s, canonical(s), canonical(s, True))
+                 for s in dict.fromkeys(sources) if not _is_dotted(s))
+
+
+def remember(forms: Iterable[tuple[str, str, str]]) -> None:
+    _KNOWN.update((s, (plain, bare)) for s, plain, bare in forms)
+
+
+def _is_dotted(source: str) -> bool:
+    return bool(_DOTTED.fullmatch(source)) and not any(iskeyword(p) for p in source.split("."))
+
+
+def _canonical_pair(source: str) -> tuple[str, str]:
     try:
         tree = ast.parse(source.strip(), mode="eval").body
     except SyntaxError:
         try:  # strings concatenated across lines parse only inside their parentheses
             tree = ast.parse(f"({source.strip()})", mode="eval").body
         except SyntaxError:
-            return " ".join(source.split())
-    if bare_tuple and isinstance(tree, ast.Tuple) and len(tree.elts) > 1:
-        return ", ".join(ast.unparse(e) for e in tree.elts)
-    return ast.unparse(tree)
+            folded = " ".join(source.split())
+            return folded, folded
+    plain = ast.unparse(tree)
+    if isinstance(tree, ast.Tuple) and len(tree.elts) > 1:
+        return plain, ", ".join(ast.unparse(e) for e in tree.elts)
+    return plain, plain
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from nanochat_explain.errors import ExplainError, SourceError
@@ -68,5 +68,5 @@ def parse(text: str, name: str) -> Bundle:
 
 
 def load_bundled() -> Bundle:
-    entry = resources.files("nanochat_explain") / "data" / BUNDLED
+    entry = Path(__file__).resolve().parent / "data" / BUNDLED
     return parse(entry.read_text(encoding="utf-8"), BUNDLED)

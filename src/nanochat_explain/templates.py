@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from nanochat_explain.claims import KINDS
 from nanochat_explain.errors import TemplateError
+from nanochat_explain.facts import canonical_forms, remember
 from nanochat_explain.model import (
     Box,
     ClaimSpec,
@@ -132,6 +132,25 @@ def _strings(
     return tuple(items)
 
 
+def _expressions(claims: Iterable[ClaimSpec]) -> Iterable[str]:
+    """Every scalar in the claims' fields, as the text a claim would canonicalise."""
+    def walk(value: Any) -> Iterable[str]:
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            yield str(value)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                yield from walk(item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                yield from walk(item)
+
+    for claim in claims:
+        for _, value in claim.fields:
+            yield from walk(value)
+
+
 def _relpath(ctx: _Ctx, value: str, path: Path_) -> str:
     p = PurePosixPath(value)
     if p.is_absolute() or "\\" in value or any(part == ".." for part in p.parts) or not p.parts:
@@ -223,6 +242,7 @@ def parse(text: str, filename: str) -> Template:
         claims=claims,
         notes=tuple(notes),
         aliases=_strings(ctx, top.get("aliases", []), ("aliases",), nonempty=False),
+        canon=canonical_forms(_expressions(claims)),
     )
     _check_placeholders(ctx, template)
     return template
@@ -377,7 +397,9 @@ class Catalog:
         if module not in self._loaded:
             import pickle
 
-            self._loaded[module] = pickle.loads(self.packed[self.modules.index(module)])
+            template = pickle.loads(self.packed[self.modules.index(module)])
+            remember(template.canon)
+            self._loaded[module] = template
         return self._loaded[module]
 
     def __getstate__(self) -> dict[str, object]:
@@ -392,26 +414,81 @@ def load_dir(directory: Path) -> Catalog:
 
 
 def load_packaged(cache: bool = True) -> Catalog:
-    """The packaged templates, validated once and then loaded from the cache.
+    """The packaged templates, validated ahead of time.
 
-    The cache key covers the templates' text and the code that validates them, so an
-    edit to either is seen on the next run. Without ``cache``, validated afresh.
+    The package ships them validated and pickled (``data/templates.pickle``, written by
+    ``pytest --update-golden``) under a key over the templates' text and the code that
+    validates them. When the key no longer matches (a template or that code was edited),
+    they are validated here and kept in the user cache. Without ``cache``, validated
+    afresh.
     """
-    from nanochat_explain.cache import memo
-
-    package = resources.files("nanochat_explain")
-    texts = [(e.name, e.read_text(encoding="utf-8"))
-             for e in sorted((package / "templates").iterdir(), key=lambda e: e.name)
-             if e.name.endswith(".yaml")]
+    package = PACKAGE
+    texts = _packaged_texts()
     if not cache:
         return _catalog([parse(text, name) for name, text in texts])
-    code = [(package / m).read_text(encoding="utf-8") for m in _VALIDATION_CODE]
-    parts = [*code, *(f"{name}\0{text}" for name, text in texts)]
-    return memo("templates", parts, Catalog,
+    key = packaged_key(texts)
+    shipped = _unpack(_read_bytes(package / "data" / PREBUILT), key)
+    if shipped is not None:
+        return shipped
+    from nanochat_explain.cache import memo
+
+    return memo("templates", [key], Catalog,
                 lambda: _catalog([parse(text, name) for name, text in texts]))
 
 
+PREBUILT = "templates.pickle"
+# the package's own folder: importlib.resources would cost more to import than all of this
+PACKAGE = Path(__file__).resolve().parent
 _VALIDATION_CODE = ("templates.py", "model.py", "claims.py", "yamlsafe.py", "facts.py")
+
+
+def _packaged_texts() -> list[tuple[str, str]]:
+    folder = PACKAGE / "templates"
+    return [(e.name, e.read_text(encoding="utf-8"))
+            for e in sorted(folder.iterdir(), key=lambda e: e.name) if e.name.endswith(".yaml")]
+
+
+def packaged_key(texts: list[tuple[str, str]] | None = None) -> str:
+    import hashlib
+
+    package = PACKAGE
+    digest = hashlib.sha256()
+    parts = [(package / m).read_text(encoding="utf-8") for m in _VALIDATION_CODE]
+    parts += [f"{name}\0{text}" for name, text in texts or _packaged_texts()]
+    for part in parts:
+        digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
+    return digest.hexdigest()
+
+
+def prebuilt() -> bytes:
+    """What ``data/templates.pickle`` must hold for the templates as they are now."""
+    import pickle
+    import zlib
+
+    texts = _packaged_texts()
+    catalog = _catalog([parse(text, name) for name, text in texts])
+    return zlib.compress(pickle.dumps((packaged_key(texts), catalog), protocol=5), 9)
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _unpack(data: bytes | None, key: str) -> Catalog | None:
+    """The shipped catalog when it was built from these templates, else None."""
+    if data is None:
+        return None
+    import pickle
+    import zlib
+
+    try:
+        stored_key, catalog = pickle.loads(zlib.decompress(data))
+    except Exception:  # damaged or from another version: validate instead
+        return None
+    return catalog if stored_key == key and isinstance(catalog, Catalog) else None
 
 
 def _load_file(path: Path, name: str) -> Template:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from nanochat_explain.model import CheckReport, CoverageReport, Explanation, Listing
+from nanochat_explain.model import Explanation
 from nanochat_explain.render import Options
 
 if TYPE_CHECKING:
     from nanochat_explain.diffing import ModuleDiff
     from nanochat_explain.history import ModuleHistory
+    from nanochat_explain.reports import CheckReport, CoverageReport, Listing
 
 
 def _dump(data: Any) -> str:

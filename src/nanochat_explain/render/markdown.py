@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from nanochat_explain.model import (
-    Checked,
-    CheckReport,
-    CoverageReport,
-    Explanation,
-    Listing,
-    Status,
-)
+from nanochat_explain.model import Checked, Explanation, Status
 from nanochat_explain.render import Options
 from nanochat_explain.render.text import (
     NOTES_HEADING,
@@ -37,6 +30,7 @@ from nanochat_explain.render.text import (
 if TYPE_CHECKING:
     from nanochat_explain.diffing import ModuleDiff
     from nanochat_explain.history import ModuleHistory
+    from nanochat_explain.reports import CheckReport, CoverageReport, Listing
 
 
 def _cell(text: str) -> str:

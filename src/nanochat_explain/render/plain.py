@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from typing import TYPE_CHECKING
 
-from nanochat_explain.model import CheckReport, CoverageReport, Explanation, Listing, Status
+from nanochat_explain.model import Explanation, Status
 from nanochat_explain.render import Options
 from nanochat_explain.render.text import (
     NOTES_HEADING,
@@ -31,6 +31,7 @@ from nanochat_explain.render.text import (
 if TYPE_CHECKING:
     from nanochat_explain.diffing import ModuleDiff
     from nanochat_explain.history import ModuleHistory
+    from nanochat_explain.reports import CheckReport, CoverageReport, Listing
 
 
 def _wrap(text: str, indent: str, width: int, hanging: str | None = None) -> list[str]:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from nanochat_explain.model import CheckReport, CoverageReport, Explanation, Listing
+from nanochat_explain.model import Explanation
 from nanochat_explain.render import Options, terminal
+
+if TYPE_CHECKING:
+    from nanochat_explain.reports import CheckReport, CoverageReport, Listing
 
 
 def _svg(draw: Callable[[Console, Any], Console], value: Any, options: Options,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
@@ -10,15 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from nanochat_explain.model import (
-    Checked,
-    CheckReport,
-    CoverageReport,
-    Explanation,
-    Listing,
-    Result,
-    Status,
-)
+from nanochat_explain.model import Checked, Explanation, Result, Status
 from nanochat_explain.render import Options
 from nanochat_explain.render.text import (
     NOTES_HEADING,
@@ -32,6 +25,9 @@ from nanochat_explain.render.text import (
     problems,
     source_line,
 )
+
+if TYPE_CHECKING:
+    from nanochat_explain.reports import CheckReport, CoverageReport, Listing
 
 _STYLE = {Status.PASS: "green", Status.FAIL: "bold red", Status.ERROR: "bold yellow"}
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from nanochat_explain.model import CheckReport, Explanation, Result, SourceInfo, Status
+from nanochat_explain.model import Explanation, Result, SourceInfo, Status
 
 if TYPE_CHECKING:
     from nanochat_explain.diffing import ModuleDiff
     from nanochat_explain.history import ModuleHistory, Track
+    from nanochat_explain.reports import CheckReport
 
 
 def source_line(source: SourceInfo) -> str:
