@@ -160,3 +160,11 @@ def test_history_needs_git(mini_copy, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert invoke(["history", "rotary"]).code == 2  # the bundled facts have no history
     assert invoke(["history", "nope", "--repo", str(mini_copy)]).code == 2
+
+
+def test_progress_is_reported_per_commit(three):
+    from nanochat_explain import app
+
+    seen = []
+    found = app.history("rotary", str(three[0]), None, progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(1, 2), (2, 2)] and len(found.commits) == 2
