@@ -100,3 +100,24 @@ def facts_of(name: str) -> Function:
     sym = extract(SOURCE, "m.py").symbol(name)
     assert isinstance(sym, Function)
     return sym
+
+
+def test_kept_texts_are_what_ast_unparse_writes():
+    """The extractor builds the text of names, constants, attributes and calls from their
+    parts instead of unparsing each again; on every expression of the fixtures (and of a
+    few awkward ones) that must be exactly ``ast.unparse``, on whatever Python runs this."""
+    import ast
+
+    from conftest import FIXTURES
+    from nanochat_explain.extract import _Collector
+
+    awkward = "f(a, *b, k=1, **c)(x).y[0]\nu'x'\nb'\\x00'\n1e-05\n-1\n(lambda: 0)()\nx.real\n"
+    sources = [p.read_text(encoding="utf-8") for p in sorted(FIXTURES.rglob("*.py"))]
+    checked = 0
+    for source in [*sources, awkward]:
+        collector = _Collector(source)
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.expr):
+                assert collector._text(node) == ast.unparse(node)
+                checked += 1
+    assert checked > 1000
