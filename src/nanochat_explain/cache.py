@@ -39,7 +39,7 @@ def default_dir() -> Path:
     return base / "nanochat-explain"
 
 
-def _digest(*parts: str) -> str:
+def digest(*parts: str) -> str:
     digest = hashlib.sha256()
     for part in (FACTS_VERSION, *parts):
         digest.update(part.encode("utf-8", "surrogatepass"))
@@ -59,7 +59,7 @@ def memo(name: str, parts: Iterable[str], kind: type[T], build: Callable[[], T])
     ``__pycache__`` folders Python itself executes. A file that fails to load, or holds
     another key or type, is rebuilt.
     """
-    k = _digest(name, *parts)
+    k = digest(name, *parts)
     path = default_dir() / f"{name}.pickle"
     try:
         stored_key, value = pickle.loads(path.read_bytes())
@@ -92,11 +92,11 @@ def _write(path: Path, fill: Callable[[Any], object]) -> None:
 
 
 def key(relpath: str, text: str) -> str:
-    return _digest(relpath, text)
+    return digest(relpath, text)
 
 
 def blob_key(relpath: str, blob: str) -> str:
-    return _digest(relpath, "git blob", blob)
+    return digest(relpath, "git blob", blob)
 
 
 class FactsCache:

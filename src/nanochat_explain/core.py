@@ -7,7 +7,7 @@ becomes an ``error`` result; the rest of the explanation still renders.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +35,18 @@ _PARSED: dict[tuple[str, str], FileFacts] = {}  # (path, text) -> facts, for thi
 def parse_file(source: Source, relpath: str, cache: FactsCache | None = None) -> FileFacts:
     """Facts of one file; :class:`SourceError` naming file and line when it does not parse."""
     return parse_text(source.read_text(relpath), relpath, cache)
+
+
+def parse_blob(relpath: str, blob: str, read_text: Callable[[], str],
+               cache: FactsCache | None = None) -> FileFacts:
+    """Facts of ``relpath`` as git blob ``blob``: from the cache by blob id without
+    reading the blob, else read with ``read_text``, parsed and cached under both keys."""
+    found = cache.get_blob(relpath, blob) if cache is not None else None
+    if found is None:
+        found = parse_text(read_text(), relpath, cache)
+        if cache is not None:
+            cache.put_blob(relpath, blob, found)
+    return found
 
 
 def parse_text(text: str, relpath: str, cache: FactsCache | None = None) -> FileFacts:
@@ -88,13 +100,9 @@ class Session:
         if source.bundle is not None:
             return source.bundle.facts(relpath)
         blob = source.tree.get(relpath) if source.tree is not None else None
-        if blob is None or cache is None:
+        if blob is None:
             return parse_file(source, relpath, cache)
-        found = cache.get_blob(relpath, blob)  # at a revision: no need to read the blob
-        if found is None:
-            found = parse_file(source, relpath, cache)
-            cache.put_blob(relpath, blob, found)
-        return found
+        return parse_blob(relpath, blob, lambda: source.read_text(relpath), cache)
 
     @property
     def info(self) -> SourceInfo:

@@ -90,7 +90,7 @@ FactsOf = Callable[[str, str], FileFacts | ExplainError]  # (path, blob) -> fact
 
 def facts_reader(cache: FactsCache | None, reader: BlobReader) -> FactsOf:
     """Facts of a blob: from the cache by blob id, else read and parsed (and cached)."""
-    from nanochat_explain.core import parse_text
+    from nanochat_explain.core import parse_blob
     from nanochat_explain.locate import decode
 
     memo: dict[tuple[str, str], FileFacts | ExplainError] = {}
@@ -98,14 +98,11 @@ def facts_reader(cache: FactsCache | None, reader: BlobReader) -> FactsOf:
     def facts_of(path: str, blob: str) -> FileFacts | ExplainError:
         if (path, blob) in memo:
             return memo[(path, blob)]
-        found: FileFacts | ExplainError | None = cache.get_blob(path, blob) if cache else None
-        if found is None:
-            try:
-                found = parse_text(decode(reader.read(blob, path), path), path, cache)
-                if cache is not None:
-                    cache.put_blob(path, blob, found)
-            except ExplainError as exc:
-                found = exc
+        found: FileFacts | ExplainError
+        try:
+            found = parse_blob(path, blob, lambda: decode(reader.read(blob, path), path), cache)
+        except ExplainError as exc:
+            found = exc
         memo[(path, blob)] = found
         return found
 

@@ -449,15 +449,11 @@ def _packaged_texts() -> list[tuple[str, str]]:
 
 
 def packaged_key(texts: list[tuple[str, str]] | None = None) -> str:
-    import hashlib
+    from nanochat_explain.cache import digest
 
-    package = PACKAGE
-    digest = hashlib.sha256()
-    parts = [(package / m).read_text(encoding="utf-8") for m in _VALIDATION_CODE]
-    parts += [f"{name}\0{text}" for name, text in texts or _packaged_texts()]
-    for part in parts:
-        digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
-    return digest.hexdigest()
+    code = [(PACKAGE / m).read_text(encoding="utf-8") for m in _VALIDATION_CODE]
+    return digest("templates", *code,
+                  *(f"{name}\0{text}" for name, text in texts or _packaged_texts()))
 
 
 def prebuilt() -> bytes:
