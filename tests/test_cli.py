@@ -95,7 +95,7 @@ def test_unparsable_source_is_one_line_and_claims_error(mini_copy):
     gpt = mini_copy / "nanochat" / "gpt.py"
     gpt.write_text(gpt.read_text() + "\ndef broken(:\n")
     result = invoke(["mlp", "--repo", str(mini_copy), "--format", "json"])
-    assert result.code == 3
+    assert result.code == 0  # it rendered: every claim shown unchecked
     assert re.fullmatch(r"nanochat-explain: nanochat/gpt\.py:\d+: syntax error: .*\n", result.err)
     data = json.loads(result.out)
     assert {c["status"] for c in data["claims"]} == {"error"}

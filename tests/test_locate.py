@@ -22,7 +22,16 @@ def test_env_when_no_flag(tmp_path):
 
 def test_walks_up_from_inside_a_checkout():
     src = locate(None, env={}, cwd=MINI / "nanochat")
-    assert src.root == MINI and src.display == ".."
+    assert src.root == MINI and src.display == "nanochat-mini"  # the folder, not ".."
+    assert locate(None, env={}, cwd=MINI).display == "nanochat-mini"  # nor "."
+
+
+def test_header_names_the_folder_when_run_inside_the_checkout(monkeypatch):
+    from conftest import invoke
+
+    monkeypatch.chdir(MINI / "nanochat")
+    out = invoke(["mlp", "--format", "plain"]).out
+    assert out.splitlines()[2].startswith("checked against nanochat-mini (not a git checkout)")
 
 
 def test_display_is_relative_inside_cwd():

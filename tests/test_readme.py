@@ -107,7 +107,7 @@ def test_exit_codes_table_matches_the_cli():
     text = README.read_text(encoding="utf-8")
     section = text[text.index("## Exit codes"):]
     codes = [int(c) for c in re.findall(r"^\| (\d+) \|", section, re.M)]
-    assert codes == [cli.OK, cli.FAILED, cli.USAGE, cli.SOURCE, cli.INTERNAL]
+    assert codes == [cli.OK, cli.FAILED, cli.USAGE, cli.SOURCE, cli.INTERNAL, cli.CANT_WRITE]
     help_text = invoke(["--help"]).out
     for code in codes:
         assert re.search(rf"^\s+{code}\s+\S", help_text, re.M)

@@ -70,8 +70,24 @@ def test_diff_names_what_changed(history):
     plain = invoke(["diff", "rotary", "--repo", str(repo), "--from", "HEAD~1"]).out
     assert "- rope_base: 100000 -> 10000" in plain
     same = invoke(["diff", "rotary", "--repo", str(repo), "--from", "HEAD", "--to", "HEAD"])
-    assert "no change in claims, values or symbols" in same.out
+    assert same.out.splitlines()[2] == (
+        "No change: every claim has the same status and every value read from the code is "
+        "the same; no symbol was added, removed or moved.")
     assert invoke(["diff", "rotary", "--repo", str(repo), "--from", "nope"]).code == 2
+
+
+def test_diff_errors_name_the_flag_typed(history, tmp_path, monkeypatch):
+    repo, _ = history
+    bad_from = invoke(["diff", "rotary", "--repo", str(repo), "--from", "nonsense"])
+    assert bad_from.code == 2
+    assert bad_from.err.startswith("nanochat-explain: --from nonsense: no such revision")
+    bad_to = invoke(["diff", "rotary", "--repo", str(repo), "--from", "HEAD", "--to", "nope"])
+    assert bad_to.code == 2 and bad_to.err.startswith("nanochat-explain: --to nope: ")
+    monkeypatch.chdir(tmp_path)  # no checkout around: the bundled facts have no history
+    no_repo = invoke(["diff", "rotary", "--from", "HEAD~1"])
+    assert no_repo.code == 2 and "--ref" not in no_repo.err
+    assert no_repo.err == ("nanochat-explain: diff needs a git checkout of nanochat: pass "
+                           "--repo PATH or set NANOCHAT_DIR\n")
 
 
 def test_list_names_the_files_missing_at_a_revision(mini_copy):

@@ -29,17 +29,21 @@ def catalog(templates_dir: str | None = None, cache: bool = True) -> Catalog:
     path = Path(templates_dir)
     if not path.is_dir():
         raise UsageError(f"--templates {templates_dir}: no such directory")
-    return load_dir(path)
+    found = load_dir(path)
+    if not found.modules:
+        raise UsageError(f"--templates {templates_dir}: the folder holds no templates "
+                         "(*.yaml files)")
+    return found
 
 
 def _session(repo: str | None, cache: bool, label: str | None = None,
-             ref: str | None = None) -> Session:
+             ref: str | None = None, flag: str = "--ref") -> Session:
     from nanochat_explain.cache import FactsCache
     from nanochat_explain.locate import at_ref
 
     source = locate(repo)
     if ref is not None:
-        source = at_ref(source, ref)
+        source = at_ref(source, ref, flag)
     return Session(source, label=label, cache=FactsCache() if cache else None)
 
 
@@ -169,8 +173,15 @@ def diff(module: str, repo: str | None, base: str, head: str,
     """The module's claims, values and symbols that changed from ``base`` to ``head``."""
     from nanochat_explain.diffing import diff as module_diff
 
+    from nanochat_explain.locate import head_commit
+
     template = resolve(catalog(templates_dir, cache), module)
-    old, new = _session(repo, cache, ref=base), _session(repo, cache, ref=head)
+    source = locate(repo)
+    if source.bundle is not None or head_commit(source.root) is None:
+        raise UsageError("diff needs a git checkout of nanochat: pass --repo PATH or set "
+                         "NANOCHAT_DIR")
+    old = _session(repo, cache, ref=base, flag="--from")
+    new = _session(repo, cache, ref=head, flag="--to")
     return module_diff(template, old, new, f"{base} ({old.source.commit})",
                        f"{head} ({new.source.commit})")
 

@@ -5,8 +5,9 @@ Exit codes (also in ``--help`` and the README):
   0   success: explain rendered; check found every claim holding
   1   check (or explain --strict) found a claim that fails or cannot be checked
   2   usage error: unknown module or option, or an invalid template
-  3   nanochat source missing or unreadable
+  3   nanochat source missing or unreadable (nothing could be rendered)
   70  internal error (a bug: please report it)
+  73  an output file or folder cannot be written
 """
 
 from __future__ import annotations
@@ -20,9 +21,15 @@ from typing import Any, TypeVar
 import click
 
 from nanochat_explain import __version__
-from nanochat_explain.errors import ExplainError, SourceError, TemplateError, UsageError
+from nanochat_explain.errors import (
+    ExplainError,
+    OutputError,
+    SourceError,
+    TemplateError,
+    UsageError,
+)
 
-OK, FAILED, USAGE, SOURCE, INTERNAL = 0, 1, 2, 3, 70
+OK, FAILED, USAGE, SOURCE, INTERNAL, CANT_WRITE = 0, 1, 2, 3, 70, 73
 
 EXIT_CODES = f"""\b
 Exit codes:
@@ -31,12 +38,14 @@ Exit codes:
   {USAGE}   usage error: unknown module or option, invalid template
   {SOURCE}   nanochat source missing or unreadable
   {INTERNAL}  internal error (please report it)
+  {CANT_WRITE}  an output file or folder cannot be written
 """
 
 _ERROR_CODES: list[tuple[type[ExplainError], int]] = [
     (UsageError, USAGE),
     (TemplateError, USAGE),
     (SourceError, SOURCE),
+    (OutputError, CANT_WRITE),
 ]
 
 FORMAT_NAMES = ("terminal", "plain", "markdown", "json", "svg")
@@ -147,11 +156,8 @@ def explain(module: str, repo: str | None, templates_dir: str | None, no_cache: 
         click.echo(f"nanochat-explain: {run.explanation.depth_note}", err=True)
     _warn(run.unreadable)
     _emit(fmt, "explanation", run.explanation)
-    if run.unreadable:
-        return SOURCE
-    if strict and run.explanation.status.value != "pass":
-        return FAILED
-    return OK
+    # it rendered: unreadable files are shown as unchecked claims and said on stderr
+    return FAILED if strict and run.explanation.status.value != "pass" else OK
 
 
 @cli.command(epilog=EXIT_CODES)
@@ -224,8 +230,9 @@ def install_skill(dest: str | None, force: bool) -> int:
 @_ref_option
 @_depth_option
 @_format_option
+@click.option("--strict", is_flag=True, help="Exit 1 when any claim fails or errors.")
 def all_(repo: str | None, templates_dir: str | None, no_cache: bool, ref: str | None,
-         depth: int | None, fmt: str | None) -> int:
+         depth: int | None, fmt: str | None, strict: bool) -> int:
     """Explain every module in one document (markdown gets a table of contents)."""
     from nanochat_explain import app
 
@@ -235,7 +242,8 @@ def all_(repo: str | None, templates_dir: str | None, no_cache: bool, ref: str |
         click.echo(f"nanochat-explain: {note}", err=True)
     _warn(run.unreadable)
     _emit(fmt, "document", list(run.explanations))
-    return SOURCE if run.unreadable else OK
+    failing = any(e.status.value != "pass" for e in run.explanations)
+    return FAILED if strict and failing else OK
 
 
 @cli.command(epilog=EXIT_CODES)

@@ -43,3 +43,7 @@ class TemplateError(ExplainError):
 
 class SourceError(ExplainError):
     """nanochat's source is missing, unreadable or not a nanochat checkout."""
+
+
+class OutputError(ExplainError):
+    """An output file or folder that cannot be written (or, for ``docs --check``, read)."""

@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from nanochat_explain.errors import UsageError
+from nanochat_explain.errors import OutputError, UsageError
 
 
 def _default_mode() -> int:
@@ -25,23 +25,10 @@ def write_atomic(path: Path, text: str, *, force: bool = False,
     file is (even one with the same content). A symbolic link is never written
     through, so a write cannot escape the folder it was aimed at.
     """
-    if path.is_symlink():
-        raise UsageError("is a symbolic link; refusing to write through it", file=str(path))
-    if path.is_dir():
-        raise UsageError("is a directory", file=str(path))
     data = text.encode("utf-8")
-    mode = _default_mode()
-    if path.exists():
-        if keep_existing and not force:
-            raise UsageError("already exists; pass --force to overwrite it", file=str(path))
-        mode = path.stat().st_mode & 0o777
-        try:
-            if path.read_bytes() == data:
-                return False
-        except OSError as exc:
-            raise UsageError(f"cannot read: {exc.strerror}", file=str(path)) from None
-        if not force:
-            raise UsageError("exists and differs; pass --force to overwrite it", file=str(path))
+    if not needs_write(path, data, force=force, keep_existing=keep_existing):
+        return False
+    mode = path.stat().st_mode & 0o777 if path.exists() else _default_mode()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -56,5 +43,28 @@ def write_atomic(path: Path, text: str, *, force: bool = False,
             Path(tmp).unlink(missing_ok=True)
             raise
     except OSError as exc:
-        raise UsageError(f"cannot write: {exc.strerror}", file=str(path)) from None
+        raise OutputError(f"cannot write: {exc.strerror}", file=str(path)) from None
+    return True
+
+
+def needs_write(path: Path, data: bytes, *, force: bool = False,
+                keep_existing: bool = False) -> bool:
+    """Whether writing ``data`` to ``path`` changes it; raises when the write would be
+    refused (see :func:`write_atomic`), so that a command writing several files can check
+    them all before it writes any."""
+    if path.is_symlink():
+        raise UsageError("is a symbolic link; refusing to write through it", file=str(path))
+    if path.is_dir():
+        raise UsageError("is a directory", file=str(path))
+    if not path.exists():
+        return True
+    if keep_existing and not force:
+        raise UsageError("already exists; pass --force to overwrite it", file=str(path))
+    try:
+        if path.read_bytes() == data:
+            return False
+    except OSError as exc:
+        raise OutputError(f"cannot read: {exc.strerror}", file=str(path)) from None
+    if not force:
+        raise UsageError("exists and differs; pass --force to overwrite it", file=str(path))
     return True

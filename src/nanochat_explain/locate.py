@@ -114,22 +114,25 @@ def _git(root: Path, *args: str) -> bytes | None:
     return done.stdout if done.returncode == 0 else None
 
 
-def at_ref(source: Source, ref: str) -> Source:
-    """The same checkout as it was at git revision ``ref`` (the work tree is not touched)."""
+def at_ref(source: Source, ref: str, flag: str = "--ref") -> Source:
+    """The same checkout as it was at git revision ``ref`` (the work tree is not touched).
+
+    ``flag`` is the option the revision was given with, for messages.
+    """
     from nanochat_explain.errors import UsageError
 
     if source.bundle is not None or head_commit(source.root) is None:
-        raise UsageError(f"--ref {ref}: needs a git checkout of nanochat (--repo PATH)")
+        raise UsageError(f"{flag} {ref}: needs a git checkout of nanochat (--repo PATH)")
     if ref.startswith("-"):
-        raise UsageError(f"--ref {ref}: not a revision")
+        raise UsageError(f"{flag} {ref}: not a revision")
     sha = _git(source.root, "rev-parse", "--verify", "--quiet", "--end-of-options",
                f"{ref}^{{commit}}")
     if not sha:
-        raise UsageError(f"--ref {ref}: no such revision in {source.display}")
+        raise UsageError(f"{flag} {ref}: no such revision in {source.display}")
     full = sha.decode().strip()
     listing = _git(source.root, "ls-tree", "-r", "-z", full)
     if listing is None:
-        raise UsageError(f"--ref {ref}: cannot list the files of {full[:7]}")
+        raise UsageError(f"{flag} {ref}: cannot list the files of {full[:7]}")
     tree: dict[str, str] = {}
     for entry in listing.split(b"\0"):
         if not entry:
@@ -139,14 +142,17 @@ def at_ref(source: Source, ref: str) -> Source:
         if kind == "blob" and mode != "120000":  # symbolic links are not followed
             tree[path.decode("utf-8", "surrogateescape")] = blob
     if MARKER not in tree:
-        raise SourceError(f"--ref {ref}: {MARKER} does not exist at {full[:7]}")
+        raise SourceError(f"{flag} {ref}: {MARKER} does not exist at {full[:7]}")
     return Source(root=source.root, display=source.display, commit=full[:7],
                   ref=ref, tree=tree)
 
 
 def _display(root: Path, cwd: Path) -> str:
-    """Relative when the checkout and the working directory nest; else from ~ or absolute."""
-    if root == cwd or root in cwd.parents or cwd in root.parents:
+    """The folder's name when the working directory is in the checkout ("." or ".." say
+    nothing); relative when the checkout is below it; else from ~ or absolute."""
+    if root == cwd or root in cwd.parents:
+        return root.name or root.as_posix()
+    if cwd in root.parents:
         return Path(os.path.relpath(root, cwd)).as_posix()
     try:
         return "~/" + root.relative_to(Path.home()).as_posix()
@@ -236,6 +242,14 @@ def is_checkout(path: Path) -> bool:
     return (path / MARKER).is_file()
 
 
+def _folder_hint(file: Path) -> str:
+    """What to pass instead of a file: the checkout that holds it, when there is one."""
+    for folder in file.parents:
+        if is_checkout(folder):
+            return f"pass the checkout's folder: {_display(folder, Path.cwd().resolve())}"
+    return "pass the folder of a nanochat checkout"
+
+
 def locate(
     repo: str | None,
     env: Mapping[str, str] | None = None,
@@ -249,6 +263,8 @@ def locate(
         given = repo if repo is not None else env[ENV_VAR]
         origin = "--repo" if repo is not None else ENV_VAR
         root = (cwd / Path(given).expanduser()).resolve()
+        if root.is_file():
+            raise SourceError(f"{origin} {given}: is a file, not a folder; {_folder_hint(root)}")
         if not root.is_dir():
             raise SourceError(f"{origin} {given}: no such directory; {HINT}")
         if not is_checkout(root):

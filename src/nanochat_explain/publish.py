@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from nanochat_explain.app import catalog, explain_all
 from nanochat_explain.core import Session
-from nanochat_explain.errors import ExplainError, UsageError
+from nanochat_explain.errors import ExplainError, OutputError, UsageError
 from nanochat_explain.locate import locate
 
 if TYPE_CHECKING:
@@ -135,7 +135,7 @@ def docs(repo: str | None, out: str, check: bool, force: bool,
             try:
                 old = path.read_text(encoding="utf-8") if path.is_file() else ""
             except (OSError, UnicodeDecodeError) as exc:
-                raise UsageError(f"cannot read: {exc}", file=str(path)) from None
+                raise OutputError(f"cannot read: {exc}", file=str(path)) from None
             if old != text:
                 chunks.append("".join(difflib.unified_diff(
                     old.splitlines(True), text.splitlines(True),
@@ -143,12 +143,26 @@ def docs(repo: str | None, out: str, check: bool, force: bool,
         return DocsRun(tuple(sorted(pages)), (), "".join(chunks), run.unreadable)
     if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
         raise UsageError("--out must be a directory, not a link or a file", file=out)
-    written = []
+    from nanochat_explain.files import needs_write
+
+    # every file is checked before any is written: a conflict leaves the folder as it was
+    # (an index.md linking to pages that were never written would be worse than nothing)
+    allowed: dict[str, bool] = {}
+    conflicts: list[ExplainError] = []
     for name, text in sorted(pages.items()):
         path = folder / name
-        ours = path.is_file() and not path.is_symlink() and _starts_with_marker(path)
-        if write_atomic(path, text, force=force or ours):
-            written.append(name)
+        allowed[name] = force or (path.is_file() and not path.is_symlink()
+                                  and _starts_with_marker(path))
+        try:
+            needs_write(path, text.encode("utf-8"), force=allowed[name])
+        except UsageError as exc:
+            conflicts.append(exc)
+    if conflicts:
+        more = f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else ""
+        first = conflicts[0]
+        raise UsageError(f"{first.message}{more}; wrote nothing", file=first.file)
+    written = [name for name, text in sorted(pages.items())
+               if write_atomic(folder / name, text, force=allowed[name])]
     return DocsRun(tuple(sorted(pages)), tuple(written), "", run.unreadable)
 
 

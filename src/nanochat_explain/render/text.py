@@ -82,11 +82,15 @@ def _short(value: Any) -> str:
     return str(value)
 
 
+NO_CHANGE = "No change: every claim has the same status and every value read from the code is the same"
+
+
 def diff_text(d: ModuleDiff, markdown: bool) -> str:
     """The changes between two revisions as sections of bullets (markdown adds #s)."""
     lines = [f"{'# ' if markdown else ''}{d.module}: {d.base} .. {d.head}", ""]
-    if d.empty:
-        lines.append("no change in claims, values or symbols")
+    if not (d.claims or d.values):
+        lines += [NO_CHANGE + ("." if d.symbols else "; no symbol was added, removed or moved."),
+                  ""]
     for title, rows in (
         ("Values", [f"{n}: {a!r} -> {b!r}" for n, a, b in d.values]),
         ("Claims", [f"{i}: {a} -> {b} ({det})" for i, a, b, det in d.claims]),
