@@ -1,4 +1,10 @@
-"""Rich rendering for a terminal; returns the text with its escape codes."""
+"""Rich rendering for a terminal; returns the text with its escape codes.
+
+It fits the width it is given: the diagram is printed as plain lines, never wrapped (a
+diagram wider than the terminal is cut at the right edge with a marker, and the width it
+needs is said); below :data:`STACK_BELOW` columns components, comparisons and papers are
+stacked instead of tabled; a ``file:line`` is never cut.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -15,21 +22,27 @@ from nanochat_explain.model import Checked, Explanation, Result, Status
 from nanochat_explain.render import Options
 from nanochat_explain.render.text import (
     NOTES_HEADING,
+    DiagramFit,
     config_rows,
     cost_rows,
     depth_heading,
     drift_heading,
+    fit_diagram,
     group_rows,
     param_rows,
     problem_line,
     problems,
     source_line,
+    verdict,
 )
 
 if TYPE_CHECKING:
     from nanochat_explain.reports import CheckReport, CoverageReport, Listing
 
 _STYLE = {Status.PASS: "green", Status.FAIL: "bold red", Status.ERROR: "bold yellow"}
+STACK_BELOW = 100  # narrower than this, tables of long text become stacked lists
+LIST_STACK_BELOW = 120  # ``list`` has two columns of names besides its summaries
+DIAGRAM_INDENT = 2
 
 
 def _console(options: Options) -> Console:
@@ -37,6 +50,10 @@ def _console(options: Options) -> Console:
                    color_system="standard" if options.color else None,
                    highlight=False, emoji=False, legacy_windows=False,
                    _environ={})  # colour and width are decided by the caller, not by TERM
+
+
+def _stacked(console: Console) -> bool:
+    return console.width < STACK_BELOW
 
 
 def _mark(status: Status) -> Text:
@@ -50,10 +67,24 @@ def _problems(results: tuple[Result, ...] | list[Result]) -> Text:
     return text
 
 
-def _cell(body: str, check: Checked) -> Text:
-    text = Text(body)
+def _body(body: str, check: Checked) -> Text:
+    """A statement with, when it no longer holds, the label saying so and what the code
+    has now below it."""
+    text = Text()
+    label = verdict(check)
+    if label:
+        text.append(label, style=_STYLE[check.status])
+    text.append(body)
     text.append(_problems(check.problems))
     return text
+
+
+def _where(check: Checked) -> Text:
+    return Text(check.location, style="cyan")
+
+
+def _longest(locations: list[str]) -> int:
+    return max((len(x) for x in locations), default=1)
 
 
 def explanation(exp: Explanation, options: Options) -> str:
@@ -61,94 +92,204 @@ def explanation(exp: Explanation, options: Options) -> str:
 
 
 def print_explanation(console: Console, exp: Explanation) -> Console:
+    _print_header(console, exp)
+    _print_diagram(console, exp)
+    _print_depth(console, exp)
+    _print_components(console, exp)
+    _print_notes(console, exp)
+    _print_comparisons(console, exp)
+    _print_papers(console, exp)
+    _print_counts(console, exp)
+    return console
+
+
+def _print_header(console: Console, exp: Explanation) -> None:
     t = exp.template
     console.print(Text(t.title, style="bold"))
-    console.print(Text(f"{source_line(exp.source)} · "
-                       f"{', '.join(t.sources)}", style="dim"))
+    console.print(Text(f"{source_line(exp.source)} · {', '.join(t.sources)}", style="dim"))
     summary = Text()
     summary.append(exp.summary.status.mark + " ", style=_STYLE[exp.summary.status])
-    summary.append(t.summary)
+    summary.append(_body(t.summary, exp.summary))
     console.print(summary)
     bad = problems(exp)
     if bad:
-        console.print(Panel(_problems(bad), title=drift_heading(bad), border_style="red",
+        console.print(Panel(_problems(bad)[1:], title=drift_heading(bad), border_style="red",
                             title_align="left"))
+
+
+def _print_diagram(console: Console, exp: Explanation) -> None:
+    """The diagram as plain lines outside any panel, so that a wide one is never wrapped:
+    when it is wider than the terminal, each line is cut at the edge with a marker and the
+    width it needs is said above it."""
     d = exp.diagram_check
-    console.print(Panel(Text(exp.diagram.rstrip("\n")), title=f"Data flow {d.status.mark}",
-                        title_align="left", border_style=_STYLE[d.status], expand=False))
+    heading = Text("\nData flow ", style="bold")
+    heading.append(d.status.mark, style=_STYLE[d.status])
+    heading.append(f" {len(d.results)} claims", style="dim")
+    console.print(heading)
+    fit: DiagramFit = fit_diagram(exp.diagram, console.width - DIAGRAM_INDENT)
+    if fit.cut:
+        console.print(Text(fit.note(DIAGRAM_INDENT), style="yellow"))
+    console.print()
+    for line, cut in fit.lines:
+        row = Text(" " * DIAGRAM_INDENT + line)
+        if cut:
+            row.append(fit.marker, style="reverse yellow")
+        console.print(row, no_wrap=True, overflow="ignore", crop=False)
     if d.problems:
-        console.print(_problems(d.problems))
+        console.print(_problems(d.problems)[1:])
+    if exp.boxes:
+        console.print()
     for box, check in exp.boxes:
         line = Text("  ")
         line.append(check.status.mark, style=_STYLE[check.status])
         line.append(f" {box.label}  ")
-        line.append(check.location, style="cyan")
+        line.append(_where(check))
         line.append(_problems(check.problems))
         console.print(line)
 
+
+def _print_depth(console: Console, exp: Explanation) -> None:
     if exp.depth_note:
         console.print(Text(f"Shapes stay symbolic: {exp.depth_note}", style="yellow"))
-    elif exp.depth is not None:
-        dep = exp.depth
-        console.print(Text(depth_heading(dep), style="bold"))
-        for title, rows in (("Config", config_rows(dep)), ("Parameters", param_rows(dep)),
-                            ("Cost", cost_rows(dep))):
-            t2 = Table(title=title, title_justify="left", expand=False)
-            t2.add_column("")
-            t2.add_column("", justify="right")
-            for k, v in rows:
-                t2.add_row(escape(k), v)
-            console.print(t2)
-        groups = Table(title="Optimizer groups", title_justify="left", expand=True)
-        for col in ("Kind", "Hyperparameters", "Tensors", "Params"):
-            groups.add_column(col, ratio=2 if col == "Tensors" else None)
-        for group in group_rows(dep):
-            groups.add_row(*(Text(c) for c in group))
-        console.print(groups)
-        for n in dep["notes"]:
-            console.print(Text(f"note: {n}", style="dim"))
+        return
+    if exp.depth is None:
+        return
+    dep = exp.depth
+    console.print(Text(depth_heading(dep), style="bold"))
+    for title, rows in (("Config", config_rows(dep)), ("Parameters", param_rows(dep)),
+                        ("Cost", cost_rows(dep))):
+        table = Table(title=title, title_justify="left", expand=False)
+        table.add_column("")
+        table.add_column("", justify="right")
+        for k, v in rows:
+            table.add_row(escape(k), Text(v))
+        console.print(table)
+    groups = Table(title="Optimizer groups", title_justify="left", expand=True)
+    for col in ("Kind", "Hyperparameters", "Tensors", "Params"):
+        groups.add_column(col, ratio=2 if col == "Tensors" else None)
+    for group in group_rows(dep):
+        groups.add_row(*(Text(c) for c in group))
+    console.print(groups)
+    for n in dep["notes"]:
+        console.print(Text(f"note: {n}", style="dim"))
 
+
+def _section(console: Console, title: str) -> None:
+    console.print()
+    console.print(Text(title, style="bold italic"))
+
+
+def _print_components(console: Console, exp: Explanation) -> None:
+    if _stacked(console):
+        _section(console, "Components")
+        for item, what, why, check in exp.breakdown:
+            _stacked_item(console, check, item.name, f"{item.symbol} · ",
+                          what + (f"\nWhy: {why}" if why else ""))
+        return
     table = Table(title="Components", title_justify="left", show_lines=True, expand=True)
     table.add_column("", width=1)
-    table.add_column("Component", style="bold", no_wrap=True)
-    table.add_column("Where", style="cyan", no_wrap=True)
-    table.add_column("What / why", ratio=1)
+    table.add_column("Component / where", no_wrap=True,
+                     min_width=_longest([c.location for *_, c in exp.breakdown]))
+    table.add_column("What / why", ratio=1, overflow="fold")
     for item, what, why, check in exp.breakdown:
+        name = Text(item.name, style="bold")
+        name.append("\n")
+        name.append(_where(check))
         body = what + (f"\nWhy: {why}" if why else "")
-        table.add_row(_mark(check.status), item.name, check.location, _cell(body, check))
+        table.add_row(_mark(check.status), name, _body(body, check))
     console.print(table)
 
-    if exp.notes:
-        notes = Table(title=NOTES_HEADING, title_justify="left", show_lines=True, expand=True)
-        notes.add_column("", width=1)
-        notes.add_column("Note", ratio=1)
-        notes.add_column("Code", style="cyan", no_wrap=True)
-        for _, text, check in exp.notes:
-            notes.add_row(_mark(check.status), _cell(text, check), check.location)
-        console.print(notes)
 
-    table = Table(title="Compared with standard implementations", title_justify="left",
-                  show_lines=True, expand=True)
-    table.add_column("Aspect", style="bold")
-    table.add_column("nanochat", ratio=1)
+def _stacked_item(console: Console, check: Checked, name: str, context: str,
+                  body: str) -> None:
+    """``✓ name  context file:line`` and the body below it, indented."""
+    head = Text("  ")
+    head.append(check.status.mark, style=_STYLE[check.status])
+    head.append(f" {name}", style="bold")
+    head.append(f"  {context}", style="dim")
+    head.append(_where(check))
+    console.print(head)
+    console.print(Padding(_body(body, check), (0, 0, 0, 6), expand=False))
+
+
+def _print_notes(console: Console, exp: Explanation) -> None:
+    if not exp.notes:
+        return
+    if _stacked(console):
+        _section(console, NOTES_HEADING)
+        for _, text, check in exp.notes:
+            line = Text("  ")
+            line.append(check.status.mark, style=_STYLE[check.status])
+            line.append(" ")
+            line.append(_where(check))
+            console.print(line)
+            console.print(Padding(_body(text, check), (0, 0, 0, 4), expand=False))
+        return
+    notes = Table(title=NOTES_HEADING, title_justify="left", show_lines=True, expand=True)
+    notes.add_column("", width=1)
+    notes.add_column("Note", ratio=1, overflow="fold")
+    notes.add_column("Code", style="cyan", no_wrap=True,
+                     min_width=_longest([c.location for *_, c in exp.notes]))
+    for _, text, check in exp.notes:
+        notes.add_row(_mark(check.status), _body(text, check), check.location)
+    console.print(notes)
+
+
+def _print_comparisons(console: Console, exp: Explanation) -> None:
+    t = exp.template
+    title = "Compared with standard implementations"
+    if _stacked(console):
+        _section(console, title)
+        for row, text, check in exp.comparisons:
+            console.print(Text(f"  {row.aspect}", style="bold"))
+            _nanochat = Text("    ")
+            _nanochat.append(check.status.mark + " ", style=_STYLE[check.status])
+            _nanochat.append("nanochat  ", style="bold")
+            _nanochat.append(_where(check))
+            console.print(_nanochat)
+            console.print(Padding(_body(text, check), (0, 0, 0, 6), expand=False))
+            for col, other in row.others:
+                console.print(Padding(Text(f"{col}: ", style="bold").append(other),
+                                      (0, 0, 0, 4)))
+        return
+    table = Table(title=title, title_justify="left", show_lines=True, expand=True)
+    table.add_column("Aspect", style="bold", max_width=24)
+    # for a column with a ratio, rich treats ``width`` as its least width: the file:line
+    # (and its mark) fit on one line of the cell
+    table.add_column("nanochat", ratio=1, overflow="fold",
+                     width=_longest([c.location for *_, c in exp.comparisons]) + 2)
     for col in t.compare_with:
-        table.add_column(escape(col), ratio=1)
+        table.add_column(escape(col), ratio=1, overflow="fold")
     for row, text, check in exp.comparisons:
         cell = Text()
         cell.append(check.status.mark + " ", style=_STYLE[check.status])
-        cell.append(text)
-        cell.append(f"\n{check.location}", style="cyan")
-        cell.append(_problems(check.problems))
+        cell.append(_body(text, check))
+        cell.append("\n")
+        cell.append(_where(check))
         table.add_row(row.aspect, cell, *(Text(o) for _, o in row.others))
     console.print(table)
 
+
+def _print_papers(console: Console, exp: Explanation) -> None:
+    papers = exp.template.papers
+    if _stacked(console):
+        _section(console, "Papers")
+        for p in papers:
+            entry = Text("- ")
+            entry.append(p.title, style="bold")
+            entry.append(f". {p.first_author}, {p.year}. arXiv:{p.arxiv}. Backs: {p.backs}.")
+            console.print(Padding(entry, (0, 0, 0, 2), expand=False))
+        return
     table = Table(title="Papers", title_justify="left", expand=True)
     for col in ("Paper", "First author", "Year", "arXiv", "Backs"):
-        table.add_column(col, ratio=2 if col in ("Paper", "Backs") else None)
-    for p in t.papers:
+        table.add_column(col, ratio=2 if col in ("Paper", "Backs") else None,
+                         no_wrap=col in ("Year", "arXiv"), overflow="fold")
+    for p in papers:
         table.add_row(Text(p.title), Text(p.first_author), str(p.year), p.arxiv, Text(p.backs))
     console.print(table)
 
+
+def _print_counts(console: Console, exp: Explanation) -> None:
     counts = Text("Claims: ")
     for i, s in enumerate(Status):
         n = sum(r.status is s for r in exp.results)
@@ -156,7 +297,6 @@ def print_explanation(console: Console, exp: Explanation) -> Console:
         if i < len(Status) - 1:
             counts.append(", ")
     console.print(counts)
-    return console
 
 
 def _text(console: Console) -> str:
@@ -181,20 +321,31 @@ def check(report: CheckReport, options: Options) -> str:
 
 
 def print_check(console: Console, report: CheckReport) -> Console:
-    console.print(Text(source_line(report.source),
-                       style="dim"))
-    table = Table(expand=True)
-    table.add_column("Module", style="bold")
-    table.add_column("Holds", justify="right")
-    table.add_column("Backed", justify="right")
-    table.add_column("Problems", ratio=1)
+    console.print(Text(source_line(report.source), style="dim"))
+    rows = []
     for (module, results), (backed, total) in zip(report.modules, report.coverage, strict=True):
         passed = sum(r.status is Status.PASS for r in results)
         bad = [r for r in results if r.status is not Status.PASS]
-        style = "green" if not bad else "bold red"
-        table.add_row(module, Text(f"{passed}/{len(results)}", style=style),
-                      f"{backed}/{total}", _problems(bad))
-    console.print(table)
+        rows.append((module, Text(f"{passed}/{len(results)}",
+                                  style="green" if not bad else "bold red"),
+                     f"{backed}/{total}", bad))
+    if _stacked(console):
+        for module, holds, backed, bad in rows:
+            line = Text(f"{module}: ", style="bold")
+            line.append(holds)
+            line.append(f" claims hold; {backed} items backed")
+            console.print(line)
+            if bad:
+                console.print(Padding(_problems(bad)[1:], (0, 0, 0, 2), expand=False))
+    else:
+        table = Table(expand=True)
+        table.add_column("Module", style="bold")
+        table.add_column("Holds", justify="right")
+        table.add_column("Backed", justify="right")
+        table.add_column("Problems", ratio=1, overflow="fold")
+        for module, holds, backed, bad in rows:
+            table.add_row(module, holds, backed, _problems(bad)[1:])
+        console.print(table)
     counts = ", ".join(f"{report.count(s)} {s.value}" for s in Status)
     console.print(Text(counts, style="green" if report.ok else "bold red"))
     return console
@@ -216,16 +367,36 @@ def listing(listed: Listing, options: Options) -> str:
 
 
 def print_listing(console: Console, listed: Listing) -> Console:
-    table = Table(expand=True)
-    table.add_column("Module", style="bold")
-    table.add_column("Summary", ratio=2)
-    table.add_column("Sources", style="cyan")
+    from nanochat_explain.render.text import missing_text
+
     if listed.source is not None:
         console.print(escape(source_line(listed.source)))
-    for t, missing in listed.rows():
+
+    def sources(t_sources: tuple[str, ...], missing: tuple[str, ...] | None) -> Text:
         lost = set(missing or ())
-        sources = Text("\n").join(Text(f"{s} (missing)", style="red") if s in lost else Text(s)
-                                  for s in t.sources)
-        table.add_row(t.module, Text(t.summary), sources)
+        return Text("\n").join(Text(f"{s} (missing)", style="red") if s in lost else Text(s)
+                               for s in t_sources)
+
+    if console.width < LIST_STACK_BELOW:
+        for t, missing in listed.rows():
+            console.print(Text(t.module, style="bold"))
+            console.print(Padding(Text(t.summary), (0, 0, 0, 2), expand=False))
+            details = Text("sources: ", style="dim")
+            details.append(Text(", ").join(sources(t.sources, missing).split("\n")))
+            if t.aliases:
+                details.append("\naliases: ", style="dim")
+                details.append(", ".join(t.aliases))
+            if missing is not None:
+                details.append(f"\n{missing_text(missing)}", style="red" if missing else "")
+            console.print(Padding(details, (0, 0, 0, 2), expand=False))
+        return console
+    table = Table(expand=True)
+    table.add_column("Module", style="bold", no_wrap=True)
+    table.add_column("Summary", ratio=2, overflow="fold")
+    table.add_column("Sources", style="cyan", no_wrap=True)
+    table.add_column("Aliases", no_wrap=True)
+    for t, missing in listed.rows():
+        table.add_row(t.module, Text(t.summary), sources(t.sources, missing),
+                      Text("\n".join(t.aliases)))
     console.print(table)
     return console

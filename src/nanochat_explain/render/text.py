@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from nanochat_explain.model import Explanation, Result, SourceInfo, Status
+from nanochat_explain.model import Checked, Explanation, Result, SourceInfo, Status
 
 if TYPE_CHECKING:
     from nanochat_explain.diffing import ModuleDiff
@@ -34,6 +35,48 @@ def problems(exp: Explanation) -> list[Result]:
 NOTES_HEADING = "Where nanochat's comments disagree with its code"
 
 
+def verdict(check: Checked) -> str:
+    """The words put before a statement that no longer holds (or cannot be checked); its
+    placeholders then read as the template wrote them, and the problem lines below say
+    what the code has now."""
+    if check.status is Status.FAIL:
+        return "No longer true: "
+    if check.status is Status.ERROR:
+        return "Unchecked: "
+    return ""
+
+
+CUT_MARKER = "›"
+
+
+@dataclass(frozen=True)
+class DiagramFit:
+    """A diagram laid out for a given width: each line whole, or cut with a marker."""
+
+    lines: tuple[tuple[str, bool], ...]  # (text, cut at the edge)
+    needs: int  # the columns the widest line takes
+    width: int  # the columns it was given
+    marker: str = CUT_MARKER
+
+    @property
+    def cut(self) -> bool:
+        return any(cut for _, cut in self.lines)
+
+    def note(self, indent: int) -> str:
+        return (f"The diagram is {self.needs} columns wide and this terminal has "
+                f"{self.width + indent}: lines ending in {self.marker} are cut. Widen the "
+                f"terminal to {self.needs + indent} columns, or use --format plain.")
+
+
+def fit_diagram(diagram: str, width: int) -> DiagramFit:
+    """Never wraps: a line wider than ``width`` keeps its first ``width - 1`` columns and
+    is marked as cut, so that every box edge left of the cut stays in its column."""
+    lines = [line.rstrip() for line in diagram.rstrip("\n").split("\n")]
+    needs = max((len(line) for line in lines), default=0)
+    return DiagramFit(tuple((line[: max(0, width - 1)], True) if len(line) > width
+                            else (line, False) for line in lines), needs, width)
+
+
 def depth_heading(depth: dict[str, Any]) -> str:
     return f"The model at --depth {depth['depth']} (evaluated from the code)"
 
@@ -47,8 +90,42 @@ def config_rows(depth: dict[str, Any]) -> list[tuple[str, str]]:
     rows = [(k, str(config[k])) for k in CONFIG_KEYS if k in config]
     windows = config.get("window_sizes")
     if windows:
-        rows.append(("window per layer", " ".join(str(w[0]) for w in windows)))
+        rows.append(("window per layer", fold_runs([w[0] for w in windows])))
     return rows
+
+
+def fold_runs(values: list[Any]) -> str:
+    """A per-layer list folded so that it stays short at any depth: a run of one value is
+    ``v×n``, a repeating group of runs is ``(a×3, b)×5``; layers are listed in order."""
+    runs: list[tuple[Any, int]] = []
+    for v in values:
+        if runs and runs[-1][0] == v:
+            runs[-1] = (v, runs[-1][1] + 1)
+        else:
+            runs.append((v, 1))
+
+    def run(r: tuple[Any, int]) -> str:
+        return str(r[0]) if r[1] == 1 else f"{r[0]}×{r[1]}"
+
+    parts: list[str] = []
+    i = 0
+    while i < len(runs):
+        best_period, best_count = 1, 1
+        for period in range(2, (len(runs) - i) // 2 + 1):
+            group = runs[i:i + period]
+            count = 1
+            while runs[i + count * period:i + (count + 1) * period] == group:
+                count += 1
+            if count > 1 and period * count > best_period * best_count:
+                best_period, best_count = period, count
+        if best_count > 1:
+            parts.append(f"({', '.join(run(r) for r in runs[i:i + best_period])})"
+                         f"×{best_count}")
+            i += best_period * best_count
+        else:
+            parts.append(run(runs[i]))
+            i += 1
+    return ", ".join(parts)
 
 
 def param_rows(depth: dict[str, Any]) -> list[tuple[str, str]]:
