@@ -172,7 +172,6 @@ def diff(module: str, repo: str | None, base: str, head: str,
          templates_dir: str | None = None, cache: bool = True) -> ModuleDiff:
     """The module's claims, values and symbols that changed from ``base`` to ``head``."""
     from nanochat_explain.diffing import diff as module_diff
-
     from nanochat_explain.locate import head_commit
 
     template = resolve(catalog(templates_dir, cache), module)

@@ -130,8 +130,8 @@ def _print_diagram(console: Console, exp: Explanation) -> None:
     if fit.cut:
         console.print(Text(fit.note(DIAGRAM_INDENT), style="yellow"))
     console.print()
-    for line, cut in fit.lines:
-        row = Text(" " * DIAGRAM_INDENT + line)
+    for drawn, cut in fit.lines:
+        row = Text(" " * DIAGRAM_INDENT + drawn)
         if cut:
             row.append(fit.marker, style="reverse yellow")
         console.print(row, no_wrap=True, overflow="ignore", crop=False)
@@ -140,12 +140,12 @@ def _print_diagram(console: Console, exp: Explanation) -> None:
     if exp.boxes:
         console.print()
     for box, check in exp.boxes:
-        line = Text("  ")
-        line.append(check.status.mark, style=_STYLE[check.status])
-        line.append(f" {box.label}  ")
-        line.append(_where(check))
-        line.append(_problems(check.problems))
-        console.print(line)
+        entry = Text("  ")
+        entry.append(check.status.mark, style=_STYLE[check.status])
+        entry.append(f" {box.label}  ")
+        entry.append(_where(check))
+        entry.append(_problems(check.problems))
+        console.print(entry)
 
 
 def _print_depth(console: Console, exp: Explanation) -> None:
@@ -322,7 +322,7 @@ def check(report: CheckReport, options: Options) -> str:
 
 def print_check(console: Console, report: CheckReport) -> Console:
     console.print(Text(source_line(report.source), style="dim"))
-    rows = []
+    rows: list[tuple[str, Text, str, list[Result]]] = []
     for (module, results), (backed, total) in zip(report.modules, report.coverage, strict=True):
         passed = sum(r.status is Status.PASS for r in results)
         bad = [r for r in results if r.status is not Status.PASS]
@@ -330,10 +330,10 @@ def print_check(console: Console, report: CheckReport) -> Console:
                                   style="green" if not bad else "bold red"),
                      f"{backed}/{total}", bad))
     if _stacked(console):
-        for module, holds, backed, bad in rows:
+        for module, holds, items, bad in rows:
             line = Text(f"{module}: ", style="bold")
             line.append(holds)
-            line.append(f" claims hold; {backed} items backed")
+            line.append(f" claims hold; {items} items backed")
             console.print(line)
             if bad:
                 console.print(Padding(_problems(bad)[1:], (0, 0, 0, 2), expand=False))
@@ -343,8 +343,8 @@ def print_check(console: Console, report: CheckReport) -> Console:
         table.add_column("Holds", justify="right")
         table.add_column("Backed", justify="right")
         table.add_column("Problems", ratio=1, overflow="fold")
-        for module, holds, backed, bad in rows:
-            table.add_row(module, holds, backed, _problems(bad)[1:])
+        for module, holds, items, bad in rows:
+            table.add_row(module, holds, items, _problems(bad)[1:])
         console.print(table)
     counts = ", ".join(f"{report.count(s)} {s.value}" for s in Status)
     console.print(Text(counts, style="green" if report.ok else "bold red"))

@@ -96,7 +96,7 @@ def config_rows(depth: dict[str, Any]) -> list[tuple[str, str]]:
 
 def fold_runs(values: list[Any]) -> str:
     """A per-layer list folded so that it stays short at any depth: a run of one value is
-    ``v×n``, a repeating group of runs is ``(a×3, b)×5``; layers are listed in order."""
+    ``v×n``, a repeating group of runs is ``(a×3, b)×5``; layers are listed in order."""  # noqa: RUF002
     runs: list[tuple[Any, int]] = []
     for v in values:
         if runs and runs[-1][0] == v:
@@ -159,7 +159,8 @@ def _short(value: Any) -> str:
     return str(value)
 
 
-NO_CHANGE = "No change: every claim has the same status and every value read from the code is the same"
+NO_CHANGE = ("No change: every claim has the same status and every value read from the code "
+             "is the same")
 
 
 def diff_text(d: ModuleDiff, markdown: bool) -> str:
