@@ -134,7 +134,12 @@ _SHAPE_NAMES = {"n_embd": "n_embd", "n_head": "n_head", "n_kv_head": "n_kv_head"
 
 def numeric_shapes(diagram: str, config: dict[str, Any]) -> str:
     """``[B, T, n_embd]`` becomes ``[B, T, 1280]``: names inside shape brackets take the
-    values of the evaluated config; B and T stay symbolic."""
+    values of the evaluated config; B and T stay symbolic.
+
+    Whatever is drawn to the right of a shape keeps its column: a shorter shape is padded
+    at the first space after it, a longer one takes spaces from the first run of two or
+    more after it (one is always kept).
+    """
 
     def one(m: re.Match[str]) -> str:
         def name(w: re.Match[str]) -> str:
@@ -144,7 +149,24 @@ def numeric_shapes(diagram: str, config: dict[str, Any]) -> str:
 
         return re.sub(r"\b[A-Za-z_][A-Za-z0-9_]*\b", name, m.group(0))
 
-    return _SHAPE.sub(one, diagram)
+    def line(text: str) -> str:
+        for m in reversed(list(_SHAPE.finditer(text))):  # right to left: columns to the
+            new = one(m)                                   # right are already in place
+            head, tail = text[: m.start()] + new, text[m.end():]
+            delta = len(m.group(0)) - len(new)
+            if delta > 0:
+                gap = tail.find(" ")
+                if gap >= 0 and tail[gap:].strip():
+                    tail = tail[:gap] + " " * delta + tail[gap:]
+            elif delta < 0:
+                run = re.search(r"  +", tail)
+                if run and tail[run.end():].strip():
+                    take = min(-delta, len(run.group(0)) - 1)
+                    tail = tail[: run.start()] + tail[run.start() + take:]
+            text = head + tail
+        return text
+
+    return "\n".join(line(text) for text in diagram.split("\n"))
 
 
 def coverage(repo: str | None, templates_dir: str | None = None,
