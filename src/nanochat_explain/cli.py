@@ -107,9 +107,10 @@ def _emit(fmt: str | None, what: str, value: Any) -> None:
     fmt = fmt or ("terminal" if is_tty else "plain")
     color = "NO_COLOR" not in os.environ and (is_tty or fmt == "terminal")
     width = _columns() if is_tty else 100
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
     # color=True stops click from stripping the escape codes rich wrote on purpose
-    click.echo(render(fmt, what, value, Options(width=width, color=color)), nl=False,
-               color=color)
+    click.echo(render(fmt, what, value, Options(width=width, color=color, encoding=encoding)),
+               nl=False, color=color)
 
 
 def _columns() -> int:

@@ -17,6 +17,7 @@ FORMATS = ("terminal", "plain", "markdown", "json", "svg")
 class Options:
     width: int = 100
     color: bool = True
+    encoding: str = "utf-8"  # of the stream the text goes to; see render.charset
 
 
 def _module(fmt: str) -> Any:
@@ -32,5 +33,8 @@ def render(fmt: str, what: str, value: Any, options: Options | None = None) -> s
     ``explanation``, ``document`` (a list of explanations), ``check``, ``coverage``,
     ``listing`` or (plain, markdown and json only) ``diff`` and ``history``.
     """
+    from nanochat_explain.render.charset import fit
+
+    options = options or Options()
     fn = getattr(_module(fmt), what)
-    return str(fn(value, options or Options()))
+    return fit(fmt, str(fn(value, options)), options.encoding)

@@ -45,8 +45,22 @@ LIST_STACK_BELOW = 120  # ``list`` has two columns of names besides its summarie
 DIAGRAM_INDENT = 2
 
 
+class _Buffer(io.StringIO):
+    """Where the console writes; its ``encoding`` tells rich whether it may draw tables
+    and panels with box characters or must use ASCII."""
+
+    def __init__(self, encoding: str) -> None:
+        super().__init__()
+        self._encoding = encoding
+
+    @property
+    def encoding(self) -> str:
+        return self._encoding
+
+
 def _console(options: Options) -> Console:
-    return Console(file=io.StringIO(), width=options.width, force_terminal=options.color,
+    return Console(file=_Buffer(options.encoding), width=options.width,
+                   force_terminal=options.color,
                    color_system="standard" if options.color else None,
                    highlight=False, emoji=False, legacy_windows=False,
                    _environ={})  # colour and width are decided by the caller, not by TERM
