@@ -53,7 +53,7 @@ class _Buffer(io.StringIO):
         super().__init__()
         self._encoding = encoding
 
-    @property
+    @property  # type: ignore[override]  # StringIO declares it writable; it is not
     def encoding(self) -> str:
         return self._encoding
 
