@@ -53,8 +53,8 @@ class _Buffer(io.StringIO):
         super().__init__()
         self._encoding = encoding
 
-    @property  # type: ignore[override]  # StringIO declares it writable; it is not
-    def encoding(self) -> str:
+    @property  # StringIO's own is read-only too, though typeshed calls it writable
+    def encoding(self) -> str:  # type: ignore[override]
         return self._encoding
 
 
