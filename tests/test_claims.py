@@ -120,7 +120,8 @@ def test_every_kind_is_tested():
     ("order", "MLP.forward", {"first": "norm", "then": "F.relu"}, "fail", 21,
      "expected norm before F.relu in MLP.forward; no such step norm"),
     ("absent", "MLP", {"call": {"callee": "^self\\.c_", "args": "^y$"}}, "pass", 15,
-     "no call like callee~/^self\\.c_/ args~/^y$/ in MLP"),
+     "no call whose callee matches the pattern ^self\\.c_ and whose positional arguments "
+     "match the pattern ^y$ in MLP"),
     ("condition", "MLP.__init__", {"test": "config.gated"}, "pass", 19,
      "MLP.__init__ tests config.gated"),
     ("condition", "MLP.__init__", {"test": "config.fast"}, "fail", 19,
@@ -132,9 +133,10 @@ def test_every_kind_is_tested():
     ("literal", "norm", {"return_nth": -1, "index": 0, "expect": -1}, "pass", 12,
      "return -1 of norm = -1 in F.rms_norm(x, (x.size(-1),))"),
     ("absent", None, {"define": {"name": "^evaluate_loss$"}}, "pass", None,
-     "no definition like name~/^evaluate_loss$/ in m.py"),
+     "no definition whose name matches the pattern ^evaluate_loss$ in m.py"),
     ("absent", "MLP", {"define": {"name": "^forward$"}}, "fail", 21,
-     "expected no definition like name~/^forward$/ in MLP; found MLP.forward"),
+     "expected no definition whose name matches the pattern ^forward$ in MLP; found "
+     "MLP.forward"),
     ("literal", None, {"constant": "BASE", "expect": 100000}, "pass", 1, "BASE = 100000"),
     ("literal", "Config", {"field": "window", "expect": "SSSL"}, "pass", 8,
      "Config.window = 'SSSL'"),
@@ -150,11 +152,12 @@ def test_every_kind_is_tested():
      "self.c_fc in MLP.__init__ is Linear(config.n_embd, 4 * config.n_embd, bias=False), "
      "not a literal"),
     ("absent", "GPT", {"assign": {"target": r"(lm_head|wte)\.weight$"}}, "pass", 28,
-     r"no assignment like target~/(lm_head|wte)\.weight$/ in GPT"),
+     r"no assignment whose target matches the pattern (lm_head|wte)\.weight$ in GPT"),
     ("absent", "MLP", {"call": {"callee": "^F\\.relu$"}}, "fail", 23,
-     "expected no call like callee~/^F\\.relu$/ in MLP; found F.relu(x)"),
+     "expected no call whose callee matches the pattern ^F\\.relu$ in MLP; found "
+     "F.relu(x)"),
     ("absent", None, {"call": {"callee": "gelu"}}, "pass", None,
-     "no call like callee~/gelu/ in m.py"),
+     "no call whose callee matches the pattern gelu in m.py"),
     ("count", "MLP.__init__", {"callee": "Linear", "expect": 3}, "pass", 17,
      "3 calls to Linear in MLP.__init__"),
     ("count", None, {"constant": "PATTERN", "expect": 4}, "fail", 2,

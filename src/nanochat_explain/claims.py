@@ -590,25 +590,25 @@ def _check_absent(claim: ClaimSpec, facts: FileFacts) -> Outcome:
             if name.startswith(prefix) and n_re.search(name[len(prefix):]):
                 found = facts.symbol(name)
                 return Outcome(Status.FAIL, found.line if found else None,
-                               f"expected no definition like {_describe(spec)} in {where}; "
+                               f"expected no definition {_describe(spec)} in {where}; "
                                f"found {name}")
-        return Outcome(Status.PASS, scope_line, f"no definition like {_describe(spec)} in {where}")
+        return Outcome(Status.PASS, scope_line, f"no definition {_describe(spec)} in {where}")
     if claim.get("assign") is not None:
         spec = claim.get("assign")
         t_re, v_re = _regex(spec, "target"), _regex(spec, "value")
         for a in _assigns_in(sym, facts):
             if t_re.search(a.target) and v_re.search(a.value):
-                return Outcome(Status.FAIL, a.line, f"expected no assignment like "
+                return Outcome(Status.FAIL, a.line, f"expected no assignment "
                                f"{_describe(spec)} in {where}; found {a.text}")
-        return Outcome(Status.PASS, scope_line, f"no assignment like {_describe(spec)} in {where}")
+        return Outcome(Status.PASS, scope_line, f"no assignment {_describe(spec)} in {where}")
     spec = claim.get("call")
     c_re, a_re = _regex(spec, "callee"), _regex(spec, "args")
     calls = _calls_in(sym, facts)
     for c in calls:
         if c_re.search(c.callee) and a_re.search(", ".join(c.args)):
-            return Outcome(Status.FAIL, c.line, f"expected no call like {_describe(spec)} in "
+            return Outcome(Status.FAIL, c.line, f"expected no call {_describe(spec)} in "
                            f"{where}; found {c.text}")
-    return Outcome(Status.PASS, scope_line, f"no call like {_describe(spec)} in {where}")
+    return Outcome(Status.PASS, scope_line, f"no call {_describe(spec)} in {where}")
 
 
 def _regex(spec: dict[str, Any], key: str) -> re.Pattern[str]:
@@ -619,8 +619,16 @@ def _regex(spec: dict[str, Any], key: str) -> re.Pattern[str]:
         raise _Unevaluable(f"bad regular expression for {key}: {exc}") from None
 
 
+_DESCRIBED = {"target": "whose target", "value": "whose value", "callee": "whose callee",
+              "args": "whose positional arguments", "name": "whose name"}
+
+
 def _describe(spec: dict[str, Any]) -> str:
-    return " ".join(f"{k}~/{v}/" for k, v in spec.items())
+    """What an ``absent`` claim looks for, in words: ``whose callee matches the pattern
+    (?i)kl``, not the template's own notation."""
+    return " and ".join(
+        f"{_DESCRIBED.get(k, 'whose ' + k)} {'match' if k == 'args' else 'matches'} the "
+        f"pattern {v}" for k, v in spec.items())
 
 
 @_kind(

@@ -133,9 +133,20 @@ class Session:
         by_id = {r.id: r for r in results}
         values = {c.placeholder: by_id[c.id].value for c in template.claims
                   if c.placeholder and by_id[c.id].value is not None}
+        # A sentence filled with a value its claim no longer expects can read as nonsense
+        # ("the default already is 10000" under a TODO to raise it to 100K): prose keeps
+        # the value it was written for and is shown as no longer true, with the code's
+        # value in the failing claim. The diagram shows the code's values.
+        source_of = {c.placeholder: c.id for c in template.claims if c.placeholder}
+        written = {**values, **{c.placeholder: c.get("expect") for c in template.claims
+                                if c.placeholder and c.get("expect") is not None
+                                and by_id[c.id].status is not Status.PASS}}
 
-        def checked(ids: Iterable[str]) -> Checked:
-            return Checked(tuple(by_id[i] for i in ids))
+        def checked(ids: Iterable[str], *texts: str) -> Checked:
+            """The piece's claims, and those of the placeholders its text uses."""
+            used = [source_of[m] for t in texts for m in PLACEHOLDER.findall(t)
+                    if m in source_of]
+            return Checked(tuple(by_id[i] for i in dict.fromkeys([*ids, *used])))
 
         return Explanation(
             template=template,
@@ -144,11 +155,13 @@ class Session:
             diagram=fill_diagram(template.diagram, values),
             diagram_check=checked(template.diagram_claims),
             boxes=tuple((box, checked(box.claims)) for box in template.boxes),
-            notes=tuple((note, fill(note.text, values), checked(note.claims))
+            notes=tuple((note, fill(note.text, written), checked(note.claims, note.text))
                         for note in template.notes),
-            breakdown=tuple((item, fill(item.what, values), fill(item.why, values),
-                             checked(item.claims)) for item in template.breakdown),
-            comparisons=tuple((row, fill(row.nanochat, values), checked(row.claims))
+            breakdown=tuple((item, fill(item.what, written), fill(item.why, written),
+                             checked(item.claims, item.what, item.why))
+                            for item in template.breakdown),
+            comparisons=tuple((row, fill(row.nanochat, written),
+                               checked(row.claims, row.nanochat))
                               for row in template.comparisons),
             results=results,
             values=values,
@@ -210,8 +223,13 @@ UNKNOWN = "?"
 
 
 def format_value(value: Any) -> str:
+    """A value as prose shows it: floats to six significant digits (JSON keeps them
+    exact), so a coefficient reads 8.15655, not 8.156554524902461."""
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
         return repr(value)
+    if isinstance(value, float):
+        short = f"{value:.6g}"
+        return short if len(short) < len(repr(value)) else repr(value)
     if isinstance(value, tuple | list):
         return "[" + ", ".join(format_value(v) for v in value) + "]"
     return str(value)

@@ -54,10 +54,12 @@ class Track:
     file: str
     now: Any  # status or value at the newest commit walked
     changes: tuple[Change, ...]
+    statement: str = ""  # for a claim: what it checks, in words, as of the newest commit
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "file": self.file, "now": self.now,
-                "changes": [c.as_dict() for c in self.changes]}
+                "changes": [c.as_dict() for c in self.changes],
+                **({"statement": self.statement} if self.statement else {})}
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,8 @@ def walk(template: Template, root: Path, source: str, since: str | None,
         if progress is not None:
             progress(done, len(commits))
 
-    claim_tracks = tuple(Track(c.id, c.file, state(c, end).status, tuple(status_changes[c.id]))
+    claim_tracks = tuple(Track(c.id, c.file, state(c, end).status, tuple(status_changes[c.id]),
+                               state(c, end).detail)
                          for c in claims)
     value_tracks = tuple(Track(c.placeholder, c.file, state(c, end).value,
                                tuple(value_changes[c.placeholder]))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from nanochat_explain.model import Checked, Explanation, Status
+from nanochat_explain.model import Checked, Explanation, Result, Status
 from nanochat_explain.render import Options
+from nanochat_explain.render.mdtext import cell, code
+from nanochat_explain.render.mdtext import inline as md
 from nanochat_explain.render.text import (
     NOTES_HEADING,
     config_rows,
@@ -23,8 +26,10 @@ from nanochat_explain.render.text import (
     problems,
     shown,
     source_line,
+    still_claims,
     summary_counts,
     unchanged,
+    verdict,
 )
 
 if TYPE_CHECKING:
@@ -33,100 +38,157 @@ if TYPE_CHECKING:
     from nanochat_explain.reports import CheckReport, CoverageReport, Listing
 
 
-def _cell(text: str) -> str:
-    return " ".join(text.replace("|", "\\|").split())
-
-
 def _row(cells: list[str]) -> str:
-    return "| " + " | ".join(_cell(c) for c in cells) + " |"
+    """Cells already in Markdown (see :func:`md`), put on one line."""
+    return "| " + " | ".join(cell(c) for c in cells) + " |"
 
 
 def _table(head: list[str], rows: list[list[str]]) -> list[str]:
-    return [_row(head), "|" + "|".join("---" for _ in head) + "|", *(_row(r) for r in rows)]
+    return [_row([md(h) for h in head]), "|" + "|".join("---" for _ in head) + "|",
+            *(_row(r) for r in rows)]
 
 
 def _where(check: Checked) -> str:
-    return f"{check.status.mark} `{check.location}`"
+    return f"{check.status.mark} {code(check.location)}"
 
 
-def _now(check: Checked) -> str:
-    """What a failing piece says the code has now, to append in place."""
-    return "".join(f" **{problem_line(r)}**" for r in check.problems)
+def _problems(results: tuple[Result, ...] | list[Result], indent: str = "") -> list[str]:
+    """What the code has now, one bold item per claim that no longer holds."""
+    return [f"{indent}- **{md(problem_line(r))}**" for r in results]
+
+
+def _said(check: Checked, text: str) -> str:
+    """A statement, marked when it no longer holds (its words, not filled from the code)."""
+    label = verdict(check)
+    return (f"**{label.strip()}** " if label else "") + md(text)
 
 
 def explanation(exp: Explanation, options: Options) -> str:
     t = exp.template
-    out = [f"# {t.title}", ""]
-    sources = ", ".join(f"`{s}`" for s in t.sources)
-    out += [f"*{source_line(exp.source)} · {sources}*", "",
-            f"{exp.summary.status.mark} {t.summary}{_now(exp.summary)}", ""]
+    out = [f"# {md(t.title)}", ""]
+    sources = ", ".join(code(s) for s in t.sources)
+    out += [f"*{md(source_line(exp.source))} · {sources}*", "",
+            f"{exp.summary.status.mark} {_said(exp.summary, t.summary)}", ""]
     bad = problems(exp)
     if bad:
-        out += [f"> **{drift_heading(bad)}**", ">"]
-        out += [f"> - {problem_line(r)}" for r in bad]
+        out += [f"> **{md(drift_heading(bad))}**", ">"]
+        out += [f"> - {md(problem_line(r))}" for r in bad]
         out.append("")
-    d = exp.diagram_check
-    out += ["## Data flow", "", "```text", exp.diagram.rstrip("\n"), "```", ""]
-    out += [f"{d.status.mark} backed by {len(d.results)} claims.{_now(d)}", ""]
-    if exp.boxes:
-        rows = [[check.status.mark, box.label, f"`{check.location}`" + _now(check)]
-                for box, check in exp.boxes]
-        out += _table(["", "Box", "Where"], rows)
-        out.append("")
+    out += _diagram(exp)
     out += _depth(exp)
-    out += ["## Components", ""]
-    rows = [[check.status.mark, item.name, f"`{check.location}`", what + _now(check), why]
-            for item, what, why, check in exp.breakdown]
-    out += _table(["", "Component", "Where", "What", "Why"], rows)
-    if exp.notes:
-        out += ["", f"## {NOTES_HEADING}", ""]
-        rows = [[check.status.mark, text + _now(check), f"`{check.location}`"]
-                for _, text, check in exp.notes]
-        out += _table(["", "Note", "Code"], rows)
-    out += ["", "## Compared with standard implementations", ""]
-    rows = [[row.aspect, f"{text} ({_where(check)}){_now(check)}", *(o for _, o in row.others)]
+    out += _components(exp)
+    out += _notes(exp)
+    out += _comparisons(exp)
+    out += _papers(exp)
+    out += _claims(exp)
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _diagram(exp: Explanation) -> list[str]:
+    d = exp.diagram_check
+    fence = "````" if "```" in exp.diagram else "```"
+    out = ["## Data flow", "", f"{fence}text", exp.diagram.rstrip("\n"), fence, ""]
+    out += [f"{d.status.mark} backed by {len(d.results)} claims.", ""]
+    if d.problems:
+        out += [*_problems(d.problems), ""]
+    if exp.boxes:
+        rows = [[check.status.mark, code(box.label), code(check.location)]
+                for box, check in exp.boxes]
+        out += [*_table(["", "Box", "Where"], rows), ""]
+        for box, check in exp.boxes:
+            if check.problems:
+                out += [f"Box {code(box.label)}:", "", *_problems(check.problems), ""]
+    return out
+
+
+def _components(exp: Explanation) -> list[str]:
+    """A section per component: a table cell cannot hold a paragraph of prose."""
+    out = ["## Components", ""]
+    for item, what, why, check in exp.breakdown:
+        out += [f"### {check.status.mark} {md(item.name)}", "",
+                f"{code(item.symbol)} · {code(check.location)}", "", _said(check, what), ""]
+        if why:
+            out += [f"Why: {md(why)}", ""]
+        if check.problems:
+            out += [*_problems(check.problems), ""]
+    return out
+
+
+def _notes(exp: Explanation) -> list[str]:
+    if not exp.notes:
+        return []
+    out = [f"## {md(NOTES_HEADING)}", ""]
+    for _, text, check in exp.notes:
+        out.append(f"- {check.status.mark} {_said(check, text)} ({code(check.location)})")
+        out += _problems(check.problems, "  ")
+    return [*out, ""]
+
+
+def _comparisons(exp: Explanation) -> list[str]:
+    t = exp.template
+    out = ["## Compared with standard implementations", ""]
+    rows = [[md(row.aspect), f"{_said(check, text)} ({_where(check)})",
+             *(md(o) for _, o in row.others)]
             for row, text, check in exp.comparisons]
-    out += _table(["Aspect", "nanochat", *t.compare_with], rows)
-    out += ["", "## Papers", ""]
-    rows = [[p.title, p.first_author, str(p.year),
-             f"[{p.arxiv}](https://arxiv.org/abs/{p.arxiv})", p.backs] for p in t.papers]
-    out += _table(["Paper", "First author", "Year", "arXiv", "Backs"], rows)
-    out += ["", "## Claims", ""]
-    rows = [[r.status.mark + " " + r.status.value, f"`{r.id}`", f"`{r.location}`", r.detail]
-            for r in exp.results]
-    out += _table(["Status", "Claim", "Where", "Detail"], rows)
-    return "\n".join(out) + "\n"
+    out += [*_table(["Aspect", "nanochat", *t.compare_with], rows), ""]
+    for row, _, check in exp.comparisons:
+        if check.problems:
+            out += [f"{md(row.aspect)}:", "", *_problems(check.problems), ""]
+    return out
+
+
+def _papers(exp: Explanation) -> list[str]:
+    rows = [[md(p.title), md(p.first_author), str(p.year),
+             f"[{p.arxiv}](https://arxiv.org/abs/{p.arxiv})", md(p.backs)]
+            for p in exp.template.papers]
+    return ["## Papers", "", *_table(["Paper", "First author", "Year", "arXiv", "Backs"], rows),
+            ""]
+
+
+def _claims(exp: Explanation) -> list[str]:
+    """Each claim with what it checks, in words; a list, since a detail can be long."""
+    out = ["## Claims", ""]
+    out += [f"- {r.status.mark} {r.status.value} {code(r.id)} at {code(r.location)}: "
+            f"{md(r.detail)}" for r in exp.results]
+    return out
 
 
 def _depth(exp: Explanation) -> list[str]:
     if exp.depth_note:
-        return [f"*Shapes stay symbolic: {exp.depth_note}*", ""]
+        return [f"*{md('Shapes stay symbolic: ' + exp.depth_note)}*", ""]
     if exp.depth is None:
         return []
     d = exp.depth
-    out = [f"## {depth_heading(d)}", ""]
-    out += [*_table(["Config", "Value"], [list(r) for r in config_rows(d)]), ""]
-    out += [*_table(["Parameters", "Count"], [list(r) for r in param_rows(d)]), ""]
-    out += [*_table(["Cost", "Value"], [list(r) for r in cost_rows(d)]), ""]
+
+    def rows(found: Sequence[tuple[str, ...]]) -> list[list[str]]:
+        return [[md(c) for c in r] for r in found]
+
+    out = [f"## {md(depth_heading(d))}", ""]
+    out += [*_table(["Config", "Value"], rows(config_rows(d))), ""]
+    out += [*_table(["Parameters", "Count"], rows(param_rows(d))), ""]
+    out += [*_table(["Cost", "Value"], rows(cost_rows(d))), ""]
     out += [*_table(["Optimizer group", "Hyperparameters", "Tensors", "Params"],
-                    [list(r) for r in group_rows(d)]), ""]
-    out += [f"- {n}" for n in d["notes"]]
+                    rows(group_rows(d))), ""]
+    out += [f"- {md(n)}" for n in d["notes"]]
     return [*out, ""] if d["notes"] else out
 
 
 def _slug(title: str) -> str:
-    """GitHub's anchor for a heading."""
+    """GitHub's anchor for a heading (as written, before any escaping)."""
     kept = "".join(ch for ch in title.lower() if ch.isalnum() or ch in " -_")
     return kept.replace(" ", "-")
+
+
+def _holding(e: Explanation) -> str:
+    return f"{sum(r.status is Status.PASS for r in e.results)}/{len(e.results)}"
 
 
 def index(exps: list[Explanation], options: Options | None = None) -> str:
     out = ["# nanochat, explained", ""]
     if exps:
-        out += [f"*{source_line(exps[0].source)}*", ""]
-    rows = [[f"[{e.template.module}]({e.template.module}.md)", e.template.summary,
-             f"{sum(r.status is Status.PASS for r in e.results)}/{len(e.results)}"]
-            for e in exps]
+        out += [f"*{md(source_line(exps[0].source))}*", ""]
+    rows = [[f"[{e.template.module}]({e.template.module}.md)", md(e.template.summary),
+             _holding(e)] for e in exps]
     out += _table(["Module", "Summary", "Claims holding"], rows)
     return "\n".join(out) + "\n"
 
@@ -135,46 +197,48 @@ def document(exps: list[Explanation], options: Options) -> str:
     """Every module in one document, with a table of contents."""
     out = ["# nanochat, explained", ""]
     if exps:
-        out += [f"*{source_line(exps[0].source)}*", ""]
+        out += [f"*{md(source_line(exps[0].source))}*", ""]
     out += ["## Contents", ""]
-    out += [f"- [{e.template.title}](#{_slug(e.template.title)}): {e.template.summary}"
-            for e in exps]
+    out += [f"- [{md(e.template.title)}](#{_slug(e.template.title)}): "
+            f"{md(e.template.summary)}" for e in exps]
     for e in exps:
         # one level down: each module's title becomes a section of this document
-        fenced = False
+        out.append("")
+        fence = ""
         for line in explanation(e, options).split("\n"):
-            fenced ^= line.startswith("```")
-            out.append("#" + line if line.startswith("#") and not fenced else line)
+            if fence and line == fence:
+                fence = ""
+            elif not fence and line.startswith("```"):
+                fence = line[: len(line) - len(line.lstrip("`"))]
+            out.append("#" + line if line.startswith("#") and not fence else line)
     return "\n".join(out).rstrip("\n") + "\n"
 
 
 def check(report: CheckReport, options: Options) -> str:
-    out = ["# nanochat-explain check", "",
-           f"*{source_line(report.source)}*", ""]
-    rows = [[module, f"{sum(r.status is Status.PASS for r in results)}/{len(results)}",
-             coverage_text(*cov)]
+    out = ["# nanochat-explain check", "", f"*{md(source_line(report.source))}*", ""]
+    rows = [[code(module), _count(results), md(coverage_text(*cov))]
             for (module, results), cov in zip(report.modules, report.coverage, strict=True)]
     out += _table(["Module", "Claims holding", "Coverage"], rows)
-    out.append("")
-    rows = []
     for module, results in report.modules:
-        for r in results:
-            rows.append([module, r.status.mark + " " + r.status.value, f"`{r.id}`",
-                         f"`{r.location}`", r.detail])
-    out += _table(["Module", "Status", "Claim", "Where", "Detail"], rows)
-    out += ["", summary_counts(report)]
+        out += ["", f"## {md(module)}", ""]
+        out += [f"- {r.status.mark} {r.status.value} {code(r.id)} at {code(r.location)}: "
+                f"{md(r.detail)}" for r in results]
+    out += ["", md(summary_counts(report))]
     failing = [r for _, results in report.modules for r in results if r.status is not Status.PASS]
     if failing:
         out += ["", f"**{len(failing)} claims do not hold.**"]
     return "\n".join(out) + "\n"
 
 
+def _count(results: tuple[Result, ...]) -> str:
+    return f"{sum(r.status is Status.PASS for r in results)}/{len(results)}"
+
+
 def coverage(report: CoverageReport, options: Options) -> str:
-    out = ["# nanochat-explain coverage", "",
-           f"*{source_line(report.source)}*", "",
+    out = ["# nanochat-explain coverage", "", f"*{md(source_line(report.source))}*", "",
            f"{report.mentioned}/{report.total} classes and functions mentioned by a template.",
            ""]
-    rows = [[f"`{u.file}:{u.line}`", f"`{u.name}`", u.kind] for u in report.unmentioned]
+    rows = [[code(f"{u.file}:{u.line}"), code(u.name), u.kind] for u in report.unmentioned]
     out += _table(["Where", "Not mentioned", "Kind"], rows)
     return "\n".join(out) + "\n"
 
@@ -184,27 +248,35 @@ def diff(d: ModuleDiff, options: Options) -> str:
 
 
 def history(h: ModuleHistory, options: Options) -> str:
-    out = [f"# {history_heading(h)}"]
+    out = [f"# {md(history_heading(h))}"]
     for title, tracks, values in (("Values", h.values, True), ("Claims", h.claims, False)):
-        rows = [[f"`{t.name}`", f"`{shown(t.now)}`" if values else t.now, commit, date,
-                 change, subject]
+        rows = [[code(t.name), code(shown(t.now)) if values else t.now, commit, date,
+                 md(change), md(subject)]
                 for t in tracks for commit, date, change, subject in history_rows(t, values)]
         still = unchanged(tracks, values)
-        if rows or still:
+        quiet = [] if values else still_claims(tracks)
+        if rows or still or quiet:
             out += ["", f"## {title}", ""]
         if rows:
             out += _table([title[:-1], "now", "commit", "date", "change", "subject"], rows)
+        if not values:
+            checks = [t for t in tracks if t.changes and t.statement]
+            if checks:
+                out += ["", *(f"- {code(t.name)} checks: {md(t.statement)}" for t in checks)]
         if still:
-            out += ["", still]
+            out += ["", md(still)]
+        for status, claims in quiet:
+            out += ["", f"No change in the commits walked, {status} now:", ""]
+            out += [f"- {code(t.name)}: {md(t.statement)}" for t in claims]
     return "\n".join(out) + "\n"
 
 
 def listing(listed: Listing, options: Options) -> str:
     head = ["Module", "Summary", "Sources", "Aliases"]
-    rows = [[f"`{t.module}`", t.summary, ", ".join(f"`{s}`" for s in t.sources),
-             ", ".join(t.aliases)] + ([] if missing is None else [missing_text(missing)])
+    rows = [[code(t.module), md(t.summary), ", ".join(code(s) for s in t.sources),
+             md(", ".join(t.aliases))] + ([] if missing is None else [md(missing_text(missing))])
             for t, missing in listed.rows()]
     if listed.source is None:
         return "\n".join(_table(head, rows)) + "\n"
-    lines = [source_line(listed.source), "", *_table([*head, "Files"], rows)]
+    lines = [md(source_line(listed.source)), "", *_table([*head, "Files"], rows)]
     return "\n".join(lines) + "\n"

@@ -24,8 +24,10 @@ from nanochat_explain.render.text import (
     problems,
     shown,
     source_line,
+    still_claims,
     summary_counts,
     unchanged,
+    verdict,
 )
 
 if TYPE_CHECKING:
@@ -46,7 +48,7 @@ def explanation(exp: Explanation, options: Options) -> str:
     out: list[str] = [t.title, "=" * len(t.title)]
     out.append(f"{source_line(exp.source)} · {', '.join(t.sources)}")
     out.append("")
-    out += _wrap(f"{exp.summary.status.mark} {t.summary}", "", w, "  ")
+    out += _wrap(f"{exp.summary.status.mark} {verdict(exp.summary)}{t.summary}", "", w, "  ")
     bad = problems(exp)
     if bad:
         out += ["", drift_heading(bad)]
@@ -65,19 +67,20 @@ def explanation(exp: Explanation, options: Options) -> str:
     out += ["", "Components", ""]
     for item, what, why, check in exp.breakdown:
         out.append(f"  {check.status.mark} {item.name}  ({item.symbol}, {check.location})")
-        out += _wrap(what, "      ", w)
+        out += _wrap(verdict(check) + what, "      ", w)
         if why:
             out += _wrap("Why: " + why, "      ", w)
         out += [f"      {problem_line(r)}" for r in check.problems]
     if exp.notes:
         out += ["", NOTES_HEADING, ""]
         for _, text, check in exp.notes:
-            out += _wrap(f"{check.status.mark} {text}  ({check.location})", "  ", w, "    ")
+            out += _wrap(f"{check.status.mark} {verdict(check)}{text}  ({check.location})", "  ",
+                         w, "    ")
             out += [f"      {problem_line(r)}" for r in check.problems]
     out += ["", "Compared with standard implementations", ""]
     for row, text, check in exp.comparisons:
         out.append(f"  {row.aspect}")
-        out.append(f"    {check.status.mark} nanochat: {text}  ({check.location})")
+        out.append(f"    {check.status.mark} nanochat: {verdict(check)}{text}  ({check.location})")
         for col, other in row.others:
             out.append(f"      {col}: {other}")
         out += [f"      {problem_line(r)}" for r in check.problems]
@@ -155,12 +158,19 @@ def history(h: ModuleHistory, options: Options) -> str:
             if not rows:
                 continue
             out.append(f"  {t.name}: {shown(t.now) if values else t.now} now  ({t.file})")
+            if t.statement:
+                out += _wrap(f"checks: {t.statement}", "      ", options.width, "        ")
             width = max(len(r[2]) for r in rows)
             out += [f"    {commit} {date}  {change.ljust(width)}  {subject}"
                     for commit, date, change, subject in rows]
         still = unchanged(tracks, values)
         if still:
             out += _wrap(still, "  ", options.width, "    ")
+        for status, claims in ([] if values else still_claims(tracks)):
+            out.append(f"  no change in the commits walked, {status} now:")
+            out += [line for t in claims
+                    for line in _wrap(f"{t.name}: {t.statement}", "    ", options.width,
+                                      "      ")]
     return "\n".join(out) + "\n"
 
 

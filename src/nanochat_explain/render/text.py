@@ -164,15 +164,26 @@ NO_CHANGE = ("No change: every claim has the same status and every value read fr
 
 
 def diff_text(d: ModuleDiff, markdown: bool) -> str:
-    """The changes between two revisions as sections of bullets (markdown adds #s)."""
-    lines = [f"{'# ' if markdown else ''}{d.module}: {d.base} .. {d.head}", ""]
+    """The changes between two revisions as sections of bullets (markdown adds #s and
+    puts names and values in code spans)."""
+    if markdown:
+        from nanochat_explain.render.mdtext import code
+        from nanochat_explain.render.mdtext import inline as prose
+    else:
+        def code(text: str) -> str:
+            return text
+
+        def prose(text: str) -> str:
+            return text
+
+    lines = [f"{'# ' if markdown else ''}{prose(f'{d.module}: {d.base} .. {d.head}')}", ""]
     if not (d.claims or d.values):
         lines += [NO_CHANGE + ("." if d.symbols else "; no symbol was added, removed or moved."),
                   ""]
     for title, rows in (
-        ("Values", [f"{n}: {a!r} -> {b!r}" for n, a, b in d.values]),
-        ("Claims", [f"{i}: {a} -> {b} ({det})" for i, a, b, det in d.claims]),
-        ("Symbols", [f"{c} {n} ({w})" for c, n, w in d.symbols]),
+        ("Values", [f"{code(n)}: {code(repr(a))} -> {code(repr(b))}" for n, a, b in d.values]),
+        ("Claims", [f"{code(i)}: {a} -> {b} ({prose(det)})" for i, a, b, det in d.claims]),
+        ("Symbols", [f"{c} {code(n)} ({code(w)})" for c, n, w in d.symbols]),
     ):
         if rows:
             lines += [f"{'## ' if markdown else ''}{title}", "", *(f"- {r}" for r in rows), ""]
@@ -207,16 +218,21 @@ def history_rows(track: Track, values: bool) -> list[tuple[str, str, str, str]]:
 
 
 def unchanged(tracks: tuple[Track, ...], values: bool) -> str:
-    """One line for the tracks with no change in the commits walked, with their state now."""
-    if values:
-        still = [f"{t.name} = {shown(t.now)}" for t in tracks if not t.changes]
-    else:
-        by_status: dict[str, list[str]] = {}
-        for t in tracks:
-            if not t.changes:
-                by_status.setdefault(t.now, []).append(t.name)
-        still = [f"{status}: {' '.join(names)}" for status, names in by_status.items()]
+    """For values, one line for those with no change in the commits walked, with their
+    value now; claims are listed one by one with what they check (:func:`still_claims`)."""
+    if not values:
+        return ""
+    still = [f"{t.name} = {shown(t.now)}" for t in tracks if not t.changes]
     return f"no change in the commits walked: {'; '.join(still)}" if still else ""
+
+
+def still_claims(tracks: tuple[Track, ...]) -> list[tuple[str, list[Track]]]:
+    """The claims with no change in the commits walked, by their status now."""
+    by_status: dict[str, list[Track]] = {}
+    for t in tracks:
+        if not t.changes:
+            by_status.setdefault(t.now, []).append(t)
+    return list(by_status.items())
 
 
 def _clip(text: str, width: int) -> str:
