@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -168,3 +169,19 @@ def test_progress_is_reported_per_commit(three):
     seen = []
     found = app.history("rotary", str(three[0]), None, progress=lambda d, t: seen.append((d, t)))
     assert seen == [(1, 2), (2, 2)] and len(found.commits) == 2
+
+
+def test_history_says_what_each_claim_checks(three):
+    repo = three[0]
+    plain = invoke(["history", "rotary", "--repo", str(repo), "--since", "HEAD~1"]).out
+    # a claim that changed: its statement under its name
+    assert ("      checks: default of GPT._precompute_rotary_embeddings(base=...) = 100000"
+            in plain)
+    # claims that did not change: one line each, id and what it checks
+    assert "  no change in the commits walked, pass now:" in plain
+    assert re.search(r"^    rope-signature: \S.*", plain, re.M)
+    data = _history(repo)
+    statements = {t["name"]: t.get("statement") for t in data["claims"]}
+    assert all(statements.values()), [k for k, v in statements.items() if not v]
+    md = invoke(["history", "rotary", "--repo", str(repo), "--format", "markdown"]).out
+    assert "- `rope-base` checks: default of" in md
