@@ -84,3 +84,25 @@ def test_docs_never_write_through_a_link(tmp_path):
     linked.symlink_to(outside, target_is_directory=True)
     assert invoke(["docs", "--repo", str(MINI), "--out", str(linked)]).code == 2
     assert list(outside.iterdir()) == []
+
+
+def test_svg_loads_nothing_from_the_network_and_stays_small():
+    import re
+    import xml.dom.minidom
+
+    one = invoke(["attention", "--repo", str(MINI), "--format", "svg"]).out
+    everything = invoke(["all", "--repo", str(MINI), "--format", "svg"]).out
+    for svg in (one, everything):
+        xml.dom.minidom.parseString(svg.encode("utf-8"))  # well-formed
+        assert "@font-face" not in svg and "url(" not in svg and "<image" not in svg
+        assert re.findall(r'(?:href|src)="', svg) == []
+        assert "monospace" in svg  # the reader's own fonts
+    assert len(everything.encode("utf-8")) < 1_000_000  # rich's own export was 3 MB here
+    # as wide as the widest diagram: no diagram line is cut in the picture
+    width = int(re.search(r'width="(\d+)"', one).group(1))
+    from nanochat_explain import app
+    from nanochat_explain.render.svg import CHAR_WIDTH, PAD
+
+    diagram = app.explain("attention", str(MINI)).explanation.diagram
+    assert width >= max(len(x) for x in diagram.split("\n")) * CHAR_WIDTH + 2 * PAD
+    assert "›" not in one
