@@ -11,11 +11,13 @@ from nanochat_explain.templates import load_packaged
 
 def test_all_markdown_has_a_table_of_contents():
     out = invoke(["all", "--repo", str(MINI), "--format", "markdown"]).out
-    toc = re.findall(r"^- \[(.+?)\]\(#([a-z0-9_-]+)\)", out, re.M)
+    from nanochat_explain.render.mdtext import inline
+
+    toc = re.findall(r"^- \[(.+?)\]\(#([a-z0-9_-]+)\): ", out, re.M)
     titles = [t.title for t in load_packaged().templates]
-    assert [title for title, _ in toc] == titles
-    for title, anchor in toc:
-        assert f"\n## {title}\n" in out
+    assert [title for title, _ in toc] == [inline(t) for t in titles]  # as Markdown
+    for title, (shown, anchor) in zip(titles, toc, strict=True):
+        assert f"\n## {shown}\n" in out
         assert anchor == re.sub(r"[^a-z0-9 _-]", "", title.lower()).replace(" ", "-")
     assert out.count("### Data flow") == len(titles)
 
