@@ -159,7 +159,7 @@ def test_json_contract():
 def test_markdown_tables_and_fence():
     out = invoke(["mlp", "--repo", str(MINI), "--format", "markdown"]).out
     assert "```text\n" in out
-    assert "|  | Component | Where | What | Why |" in out
+    assert "## Components\n\n### ✓ MLP\n\n`MLP` · `nanochat/gpt.py:88`\n" in out
     assert "| Aspect | nanochat | GPT-2 / nanoGPT | Llama 2 |" in out
     assert "[2109.08668](https://arxiv.org/abs/2109.08668)" in out
 

@@ -25,9 +25,19 @@ CLAIM = re.compile(r"<!-- claim -->\n```yaml\n(.*?)```", re.S)
 
 
 def _render(args: str, tmp: Path) -> str | None:
-    """Output of one README block, or None when it needs a checkout that is not here."""
+    """Output of one README block, or None when it needs a checkout that is not here.
+
+    ``{pty:N}`` runs the command in a pseudo-terminal N columns wide (what a person sees
+    there, colours removed); ``{first:N}`` keeps the first N lines.
+    """
     words = shlex.split(args)
     cwd, shown = None, None
+    columns = first = None
+    for word in list(words):
+        if word.startswith(("{pty:", "{first:")):
+            words.remove(word)
+            number = int(word[word.index(":") + 1:-1])
+            columns, first = (number, first) if word.startswith("{pty:") else (columns, number)
     if "{bundled}" in words:
         words.remove("{bundled}")
         cwd = tmp / "empty"
@@ -44,13 +54,22 @@ def _render(args: str, tmp: Path) -> str | None:
             shutil.copytree(MINI, tree)
             apply_drift(tree, load_drifts()[word[len("{drift:"):-1]])
             cwd, words[i] = tmp, "nanochat-mini"
-    here = Path.cwd()
-    try:
-        if cwd is not None:
-            os.chdir(cwd)
-        out = invoke(words).out
-    finally:
-        os.chdir(here)
+    if columns is not None:
+        from ptyterm import run_in_pty
+
+        screen = run_in_pty(words, columns, cwd=cwd)
+        assert screen.code == 0, screen.err
+        out = "\n".join(line.rstrip() for line in screen.lines).strip("\n") + "\n"
+    else:
+        here = Path.cwd()
+        try:
+            if cwd is not None:
+                os.chdir(cwd)
+            out = invoke(words).out
+        finally:
+            os.chdir(here)
+    if first is not None:
+        out = "".join(out.splitlines(True)[:first])
     if shown and shown != "nanochat":
         out = out.replace(f"checked against {shown} ", "checked against nanochat ")
     if "markdown" not in words:
