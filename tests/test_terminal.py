@@ -127,3 +127,13 @@ def test_a_failing_claim_keeps_its_location_at_60_columns(mini_copy):
     assert_fits(screen, exp, 60)
     text = "\n".join(screen.lines)
     assert text.count("nanochat/gpt.py:94:") >= 3  # each CHANGED line names it whole
+
+
+@pytest.mark.parametrize("columns", [60, 80])
+def test_the_concrete_model_at_a_depth_fits(columns):
+    depth_mini = FIXTURES / "depth-mini"
+    screen = run_in_pty(["gpt", "--repo", str(depth_mini), "--depth", "20"], columns)
+    exp = app.explain("gpt", str(depth_mini), depth=20).explanation
+    assert exp.depth is not None
+    assert_fits(screen, exp, columns)
+    assert any("window per layer" in line and "×" in line for line in screen.lines)
