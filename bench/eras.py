@@ -20,23 +20,13 @@ import sys
 from nanochat_explain.app import catalog
 from nanochat_explain.cache import FactsCache
 from nanochat_explain.core import Session
+from nanochat_explain.forms import shown_items
 from nanochat_explain.gitwalk import _run
 from nanochat_explain.locate import at_ref, locate
-from nanochat_explain.model import Explanation, Status
 from nanochat_explain.render import render
 from nanochat_explain.timeline import first_parent_commits
 
 TARGET = 0.98
-
-
-def items(exp: Explanation) -> list[tuple[str, bool]]:
-    """(key, holds) for each item the explanation shows."""
-    out = [("summary", exp.summary.status is Status.PASS)]
-    out += [(f"box:{b.label}", c.status is Status.PASS) for b, c in exp.boxes]
-    out += [(f"component:{i.name}", c.status is Status.PASS) for i, _, _, c in exp.breakdown]
-    out += [(f"comparison:{r.aspect}", c.status is Status.PASS) for r, _, c in exp.comparisons]
-    out += [(f"note:{t[:40]}", c.status is Status.PASS) for _, t, c in exp.notes]
-    return out
 
 
 def main() -> int:
@@ -70,7 +60,7 @@ def main() -> int:
         for t in templates:
             exp = session.explain(t)
             render("plain", "explanation", exp)  # it must render
-            its = items(exp)
+            its = shown_items(exp)
             held = sum(ok for _, ok in its)
             shares[t.module].append((short, held / len(its), len(its)))
             for key, ok in its:

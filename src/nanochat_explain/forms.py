@@ -165,3 +165,15 @@ def choose(template: Template, results: Mapping[str, Result]) -> Chosen:
                 values[name] = results[pick].value
     shown = tuple(c.id for c in template.claims if c.id in ids)
     return Chosen(shown_template, tuple(choices), shown, values)
+
+
+def shown_items(exp: Any) -> list[tuple[str, bool]]:
+    """(key, holds) for each item an explanation shows that states something about the
+    code: the summary, the diagram's boxes, components, comparison rows and notes."""
+    out = [("summary", exp.summary.status is Status.PASS)]
+    out += [(f"box:{b.label}", c.status is Status.PASS) for b, c in exp.boxes]
+    out += [(f"breakdown:{i.name}", c.status is Status.PASS) for i, _, _, c in exp.breakdown]
+    out += [(f"comparisons:{r.aspect}", c.status is Status.PASS)
+            for r, _, c in exp.comparisons]
+    out += [(f"notes:{t[:40]}", c.status is Status.PASS) for _, t, c in exp.notes]
+    return out
