@@ -72,11 +72,13 @@ def _pick(candidates: list[tuple[str, ...]], status: Callable[[str], Status]) ->
     return -best[1], False
 
 
-def item_key(section: str, item: Any) -> str:
+def item_key(section: str, item: Any, index: int = 0) -> str:
+    """How an item is named in the shipped timeline and in tests: by its newest form's
+    name or aspect; a note by its place."""
     name = {"breakdown": "name", "comparisons": "aspect"}.get(section)
     if name is not None:
         return f"{section}:{getattr(item, name)}"
-    return section
+    return f"{section}:{index}" if section == "notes" else section
 
 
 def _choose_items(section: str, items: Iterable[Item], status: Callable[[str], Status],
@@ -98,7 +100,7 @@ def _choose_items(section: str, items: Iterable[Item], status: Callable[[str], S
             chosen = dataclasses.replace(item, **dict(form.fields),  # type: ignore[type-var]
                                          claims=form.claims, form=form.label, forms=())
             differs = form.differs
-        choices.append(FormChoice(section, index, item_key(section, item), labels[at],
+        choices.append(FormChoice(section, index, item_key(section, item, index), labels[at],
                                   at == 0, held, differs, labels))
         out.append(chosen)
     return tuple(out)
