@@ -85,13 +85,53 @@ class ExplainRun:
 
 
 def explain(module: str, repo: str | None, templates_dir: str | None = None,
-            cache: bool = True, ref: str | None = None, depth: int | None = None) -> ExplainRun:
+            cache: bool = True, ref: str | None = None, depth: int | None = None,
+            base: str | None = None) -> ExplainRun:
     cat = catalog(templates_dir, cache)
     template = resolve(cat, module)
     session = _session(repo, cache, ref=ref)
     session.mentioned = cat.mentioned
     exp = with_depth(session, session.explain(template), depth)
+    exp = with_fork(session, exp, base)
     return ExplainRun(exp, tuple(session.problems()))
+
+
+def fork_base(session: Session, base: str | None) -> tuple[Session, str, bool] | None:
+    """The session at the fork's base (named by ``base``, else the newest upstream commit in
+    the checkout's history), the base's full id, and whether it was named; None when the
+    checkout is no fork (upstream itself, not a git checkout, the bundled facts)."""
+    from nanochat_explain.fork import find_base
+    from nanochat_explain.gitwalk import resolve as resolve_rev
+    from nanochat_explain.locate import at_ref, head_commit
+    from nanochat_explain.timeline import upstream_commits
+
+    source = session.source
+    if source.bundle is not None or head_commit(source.root) is None:
+        if base is not None:
+            raise UsageError(f"--base {base}: needs a git checkout (--repo PATH)")
+        return None
+    if base is not None:
+        sha = resolve_rev(source.root, base, "--base")
+    else:
+        found = find_base(source.root, upstream_commits())
+        head = resolve_rev(source.root, source.ref or "HEAD", "--ref")
+        if found is None or found == head:
+            return None  # not sharing history with upstream, or upstream itself
+        sha = found
+    at = Session(at_ref(source, sha), cache=session.cache, mentioned=session.mentioned)
+    return at, sha, base is not None
+
+
+def with_fork(session: Session, exp: Explanation, base: str | None) -> Explanation:
+    import dataclasses
+
+    from nanochat_explain.fork import drift
+
+    found = fork_base(session, base)
+    if found is None:
+        return exp
+    at, sha, named = found
+    return dataclasses.replace(exp, fork=drift(session, at, exp, sha, named))
 
 
 DEPTH_FILES = ("nanochat/gpt.py", "scripts/base_train.py")
@@ -159,11 +199,20 @@ class AllRun:
 
 def explain_all(repo: str | None, templates_dir: str | None = None,
                 label: str | None = None, cache: bool = True, ref: str | None = None,
-                depth: int | None = None) -> AllRun:
+                depth: int | None = None, base: str | None = None) -> AllRun:
+    import dataclasses
+
+    from nanochat_explain.fork import drift
+
     session = _session(repo, cache, label, ref)
     cat = catalog(templates_dir, cache)
     session.mentioned = cat.mentioned
     exps = tuple(with_depth(session, session.explain(t), depth) for t in cat.templates)
+    found = fork_base(session, base)
+    if found is not None:
+        at, sha, named = found
+        exps = tuple(dataclasses.replace(e, fork=drift(session, at, e, sha, named))
+                     for e in exps)
     return AllRun(exps, tuple(session.problems()))
 
 

@@ -66,6 +66,14 @@ def _ref_option(fn: F) -> F:
                              "the work tree is not touched).")(fn)
 
 
+def _base_option(fn: F) -> F:
+    return click.option(
+        "--base", metavar="REV",
+        help="The revision a fork started from (default: the newest upstream nanochat commit "
+             "in the checkout's history): say which forms the fork's own commits changed, "
+             "and what upstream changed since.")(fn)
+
+
 def _depth_option(fn: F) -> F:
     return click.option(
         "--depth", type=click.IntRange(1, 1024), metavar="N",
@@ -134,15 +142,18 @@ def cli() -> None:
 @click.argument("module")
 @_source_options
 @_ref_option
+@_base_option
 @_depth_option
 @_format_option
 @click.option("--strict", is_flag=True, help="Exit 1 when any claim fails or errors.")
 def explain(module: str, repo: str | None, templates_dir: str | None, no_cache: bool,
-            ref: str | None, depth: int | None, fmt: str | None, strict: bool) -> int:
+            ref: str | None, base: str | None, depth: int | None, fmt: str | None,
+            strict: bool) -> int:
     """Explain MODULE (see `list`), checked against the code."""
     from nanochat_explain import app
 
-    run = app.explain(module, repo, templates_dir, cache=not no_cache, ref=ref, depth=depth)
+    run = app.explain(module, repo, templates_dir, cache=not no_cache, ref=ref, depth=depth,
+                      base=base)
     if run.explanation.depth_note:
         click.echo(f"nanochat-explain: {run.explanation.depth_note}", err=True)
     _warn(run.unreadable)
@@ -222,14 +233,16 @@ def install_skill(dest: str | None, force: bool) -> int:
 @cli.command("all", epilog=EXIT_CODES)
 @_source_options
 @_ref_option
+@_base_option
 @_depth_option
 @_format_option
 def all_(repo: str | None, templates_dir: str | None, no_cache: bool, ref: str | None,
-         depth: int | None, fmt: str | None) -> int:
+         base: str | None, depth: int | None, fmt: str | None) -> int:
     """Explain every module in one document (markdown gets a table of contents)."""
     from nanochat_explain import app
 
-    run = app.explain_all(repo, templates_dir, cache=not no_cache, ref=ref, depth=depth)
+    run = app.explain_all(repo, templates_dir, cache=not no_cache, ref=ref, depth=depth,
+                          base=base)
     notes = {e.depth_note for e in run.explanations if e.depth_note}
     for note in sorted(notes):
         click.echo(f"nanochat-explain: {note}", err=True)

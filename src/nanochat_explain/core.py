@@ -167,6 +167,7 @@ class Session:
             values=values,
             choices=chosen.choices,
             uncovered=uncovered(self, original, template),
+            original=original,
         )
 
     def check_all(self, templates: Iterable[Template]) -> CheckReport:

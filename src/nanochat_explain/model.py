@@ -229,6 +229,8 @@ class Explanation:
     depth_note: str | None = None  # why --depth could not be evaluated
     choices: tuple[Any, ...] = ()  # forms.FormChoice: the form shown of each item with forms
     uncovered: tuple[Any, ...] = ()  # uncovered.Uncovered: code no statement covers
+    original: Template | None = None  # the template with all its forms, before choosing
+    fork: Any = None  # fork.ForkDrift: against the fork's base, when there is one
 
     def choice(self, section: str, index: int) -> Any:
         """The FormChoice of an item with several forms, else None."""
@@ -310,4 +312,5 @@ class Explanation:
             "claims": [r.as_dict() for r in self.results],
             "forms": [c.as_dict() for c in self.choices],
             "uncovered": [u.as_dict() for u in self.uncovered],
+            **({"fork": self.fork.as_dict()} if self.fork is not None else {}),
         }

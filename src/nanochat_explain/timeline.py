@@ -88,9 +88,57 @@ def build(root: Any, templates: Any, until: str = "HEAD",
                     item.append([c.label, shown, short, date, short, date])
         if progress is not None:
             progress(n + 1, len(commits))
+    from nanochat_explain.gitwalk import _run
+
+    every = _run(base.root, "rev-list", "--topo-order", "--reverse", until).split()
     return {"schema_version": 1, "upstream_head": commits[-1][1] if commits else None,
+            "upstream_commits": every,
             "modules": {m: dict(sorted(items.items())) for m, items in sorted(runs.items())}}
+
+
+def upstream_commits() -> frozenset[str]:
+    """The full ids of every upstream nanochat commit the timeline was built from."""
+    return frozenset(_data().get("upstream_commits", ()))
+
+
+def upstream_head() -> str | None:
+    head = _data().get("upstream_head")
+    return head if isinstance(head, str) else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Rebuild data/forms.json from a clone of upstream nanochat:
+    ``python -m nanochat_explain.timeline --repo CLONE [--until REV] [-o FILE]``."""
+    import argparse
+    import sys
+
+    from nanochat_explain.templates import load_packaged
+
+    parser = argparse.ArgumentParser(prog="python -m nanochat_explain.timeline",
+                                     description=main.__doc__)
+    parser.add_argument("--repo", required=True)
+    parser.add_argument("--until", default="HEAD")
+    parser.add_argument("-o", "--out", default=str(PACKAGE / "data" / FILE))
+    args = parser.parse_args(argv)
+
+    def progress(done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            print(f"\r{done}/{total}", end="", file=sys.stderr)
+
+    text = dumps(build(args.repo, load_packaged(cache=False).templates, args.until, progress))
+    from pathlib import Path
+
+    from nanochat_explain.files import write_atomic
+
+    write_atomic(Path(args.out), text, force=True)  # the data file is rebuilt, by intent
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
 
 
 def dumps(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

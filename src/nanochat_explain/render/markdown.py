@@ -16,6 +16,7 @@ from nanochat_explain.render.text import (
     diff_text,
     drift_heading,
     drift_lines,
+    fork_lines,
     form_text,
     group_rows,
     history_heading,
@@ -69,6 +70,9 @@ def explanation(exp: Explanation, options: Options) -> str:
     sources = ", ".join(f"`{s}`" for s in t.sources)
     out += [f"*{source_line(exp.source)} · {sources}*", "",
             f"{exp.summary.status.mark} {t.summary}{_now(exp.summary)}", ""]
+    fork = fork_lines(exp)
+    if fork:
+        out += [f"**{fork[0]}**", "", *(f"- {line.strip()}" for line in fork[1:]), ""]
     bad = problems(exp)
     if bad:
         out += [f"> **{drift_heading(bad)}**", ">"]

@@ -17,6 +17,7 @@ from nanochat_explain.render.text import (
     diff_text,
     drift_heading,
     drift_lines,
+    fork_lines,
     form_text,
     group_rows,
     history_heading,
@@ -52,6 +53,9 @@ def explanation(exp: Explanation, options: Options) -> str:
     out.append(f"{source_line(exp.source)} · {', '.join(t.sources)}")
     out.append("")
     out += _wrap(f"{exp.summary.status.mark} {t.summary}", "", w, "  ")
+    fork = fork_lines(exp)
+    if fork:
+        out += ["", *fork]
     bad = problems(exp)
     if bad:
         out += ["", drift_heading(bad)]

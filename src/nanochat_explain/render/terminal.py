@@ -21,6 +21,7 @@ from nanochat_explain.render.text import (
     depth_heading,
     drift_heading,
     drift_lines,
+    fork_lines,
     form_text,
     group_rows,
     param_rows,
@@ -83,6 +84,9 @@ def print_explanation(console: Console, exp: Explanation) -> Console:
     summary.append(exp.summary.status.mark + " ", style=_STYLE[exp.summary.status])
     summary.append(t.summary)
     console.print(summary)
+    fork = fork_lines(exp)
+    if fork:
+        console.print(Text("\n".join(fork), style="magenta"))
     bad = problems(exp)
     if bad:
         lines = Text("\n").join(Text(line, style="red") for line in drift_lines(bad))

@@ -228,3 +228,25 @@ def uncovered_line(u: Any) -> str:
     calls = f"  calls: {', '.join(u.calls)}" if u.calls else ""
     what = "class " if u.kind == "class" else ""
     return f"{u.location}  {what}{u.qualname}{u.signature}{calls}"
+
+
+# -- a fork against its base ----------------------------------------------------------
+
+
+def fork_lines(exp: Explanation) -> list[str]:
+    """What the fork's own commits changed, apart from what upstream changed since."""
+    f = exp.fork
+    if f is None:
+        return []
+    how = "--base" if f.named else "the newest upstream nanochat commit in this history"
+    lines = [f"Fork of nanochat at {f.base} ({f.base_date}; {how})"]
+    if f.own:
+        lines.append("  changed by this checkout since its base:")
+        lines += [f"    {c.key}: {c.before} -> {c.after}" for c in f.own]
+    else:
+        lines.append("  nothing this explanation says changed since the base")
+    if f.upstream:
+        head = f" (to {f.upstream_head})" if f.upstream_head else ""
+        lines.append(f"  changed upstream since the base{head}, not in this checkout:")
+        lines += [f"    {c.key}: {c.before} -> {c.after}" for c in f.upstream]
+    return lines
