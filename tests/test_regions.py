@@ -120,6 +120,16 @@ def test_locations_link_to_the_commit_on_github(tmp_path, checkout, url):
         assert target == f"https://github.com/karpathy/nanochat/blob/{sha}/{path}#L{line}"
     assert "```text\n" in text and "](" not in text.split("```text\n")[1].split("```")[0]
     assert len(links) == len(re.findall(r"`nanochat/[a-z_/]+\.py:\d+`", text))
+    # a region at another revision links to that revision's commit
+    gpt = checkout / "nanochat" / "gpt.py"
+    gpt.write_text("# moved down a line\n" + gpt.read_text())
+    git(checkout, "commit", "-qam", "two")
+    doc.write_text(region("mlp --ref HEAD~1") + region("mlp"))
+    assert update(str(doc), "--repo", str(checkout))[0] == 0
+    old, new = doc.read_text().split("<!-- /nanochat-explain -->", 1)
+    head = git(checkout, "rev-parse", "HEAD")
+    assert f"/blob/{sha}/nanochat/gpt.py#L" in old and f"/blob/{head}/" not in old
+    assert f"/blob/{head}/nanochat/gpt.py#L" in new and f"/blob/{sha}/" not in new
 
 
 def test_no_links_without_a_github_remote_and_link_base_overrides(tmp_path, checkout):

@@ -6,8 +6,9 @@ is the markdown rendering (what an agent relays), its structured content the ver
 ``--format json`` prints. An argument the core rejects (unknown module, bad revision,
 absurd depth) comes back as a tool error carrying the core's one-line message. The tools
 are plain functions the SDK runs on worker threads: each call builds its own session, so
-concurrent calls share nothing but the facts cache, whose entries are written atomically.
-Nothing here prints: standard output carries the protocol only.
+concurrent calls share only caches, whose entries are written whole (a dict item in this
+process, a file renamed into place on disk). Nothing here prints: standard output carries
+the protocol only.
 """
 
 import inspect
