@@ -87,8 +87,10 @@ class ExplainRun:
 
 def explain(module: str, repo: str | None, templates_dir: str | None = None,
             cache: bool = True, ref: str | None = None, depth: int | None = None) -> ExplainRun:
-    template = resolve(catalog(templates_dir, cache), module)
+    cat = catalog(templates_dir, cache)
+    template = resolve(cat, module)
     session = _session(repo, cache, ref=ref)
+    session.mentioned = cat.mentioned
     exp = with_depth(session, session.explain(template), depth)
     return ExplainRun(exp, tuple(session.problems()))
 
@@ -160,8 +162,9 @@ def explain_all(repo: str | None, templates_dir: str | None = None,
                 label: str | None = None, cache: bool = True, ref: str | None = None,
                 depth: int | None = None) -> AllRun:
     session = _session(repo, cache, label, ref)
-    exps = tuple(with_depth(session, session.explain(t), depth)
-                 for t in catalog(templates_dir, cache).templates)
+    cat = catalog(templates_dir, cache)
+    session.mentioned = cat.mentioned
+    exps = tuple(with_depth(session, session.explain(t), depth) for t in cat.templates)
     return AllRun(exps, tuple(session.problems()))
 
 
@@ -206,6 +209,7 @@ def check(modules: tuple[str, ...], repo: str | None,
     cat = catalog(templates_dir, cache)
     chosen = [resolve(cat, m) for m in modules] if modules else list(cat.templates)
     session = _session(repo, cache, ref=ref)
+    session.mentioned = cat.mentioned
     report = session.check_all(chosen)
     return CheckRun(report, tuple(session.problems()))
 

@@ -27,7 +27,9 @@ from nanochat_explain.model import (
 from nanochat_explain.templates import PLACEHOLDER
 
 if TYPE_CHECKING:
+    from nanochat_explain.forms import Chosen
     from nanochat_explain.reports import CheckReport, CoverageReport, Unmentioned
+    from nanochat_explain.uncovered import Uncovered
 
 _PARSED: dict[tuple[str, str], FileFacts] = {}  # (path, text) -> facts, for this process
 
@@ -85,6 +87,7 @@ class Session:
     source: Source
     label: str | None = None  # how the output names the source, instead of path and commit
     cache: FactsCache | None = None
+    mentioned: frozenset[str] | None = None  # every symbol the templates name, all modules
     _facts: dict[str, FileFacts | ExplainError] = field(default_factory=dict)
 
     def facts(self, relpath: str) -> FileFacts | ExplainError:
@@ -128,11 +131,21 @@ class Session:
     def check(self, template: Template) -> tuple[Result, ...]:
         return tuple(self.check_claim(c) for c in template.claims)
 
+    def choose(self, template: Template) -> Chosen:
+        """The template in the forms this checkout has, with the claims it shows."""
+        from nanochat_explain.forms import choose
+
+        return choose(template, {r.id: r for r in self.check(template)})
+
     def explain(self, template: Template) -> Explanation:
+        original = template
         results = self.check(template)
         by_id = {r.id: r for r in results}
-        values = {c.placeholder: by_id[c.id].value for c in template.claims
-                  if c.placeholder and by_id[c.id].value is not None}
+        from nanochat_explain.forms import choose
+
+        chosen = choose(template, by_id)
+        template, values = chosen.template, chosen.values
+        results = tuple(by_id[i] for i in chosen.shown)
 
         def checked(ids: Iterable[str]) -> Checked:
             return Checked(tuple(by_id[i] for i in ids))
@@ -152,14 +165,32 @@ class Session:
                               for row in template.comparisons),
             results=results,
             values=values,
+            choices=chosen.choices,
+            uncovered=uncovered(self, original, template),
         )
 
     def check_all(self, templates: Iterable[Template]) -> CheckReport:
+        from nanochat_explain.forms import choose
         from nanochat_explain.reports import CheckReport
 
         templates = list(templates)
-        return CheckReport(self.info, tuple((t.module, self.check(t)) for t in templates),
-                           tuple(t.backed_items() for t in templates))
+        results = [{r.id: r for r in self.check(t)} for t in templates]
+        chosen = [choose(t, by_id) for t, by_id in zip(templates, results, strict=True)]
+        return CheckReport(
+            self.info,
+            tuple((t.module, tuple(by_id[i] for i in c.shown))
+                  for t, c, by_id in zip(templates, chosen, results, strict=True)),
+            tuple(c.template.backed_items() for c in chosen),
+            tuple((t.module, c.choices) for t, c in zip(templates, chosen, strict=True)),
+            tuple((t.module, uncovered(self, t, c.template))
+                  for t, c in zip(templates, chosen, strict=True)))
+
+
+def uncovered(session: Session, template: Template,
+              shown: Template) -> tuple[Uncovered, ...]:
+    from nanochat_explain.uncovered import uncovered as find
+
+    return find(session.facts, template, shown, session.mentioned)
 
 
 COVERAGE_SCOPE = ("nanochat/", "scripts/base_train.py")

@@ -8,23 +8,27 @@ from nanochat_explain.model import Checked, Explanation, Status
 from nanochat_explain.render import Options
 from nanochat_explain.render.text import (
     NOTES_HEADING,
+    UNCOVERED_HEADING,
     config_rows,
     cost_rows,
     coverage_text,
     depth_heading,
     diff_text,
     drift_heading,
+    drift_lines,
+    form_text,
     group_rows,
     history_heading,
     history_rows,
     missing_text,
     param_rows,
-    problem_line,
+    problem_refs,
     problems,
     shown,
     source_line,
     summary_counts,
     unchanged,
+    uncovered_line,
 )
 
 if TYPE_CHECKING:
@@ -51,8 +55,13 @@ def _where(check: Checked) -> str:
 
 
 def _now(check: Checked) -> str:
-    """What a failing piece says the code has now, to append in place."""
-    return "".join(f" **{problem_line(r)}**" for r in check.problems)
+    """Which of a piece's claims fail, to append in place (the details are listed once)."""
+    return "".join(f" **{line}**" for line in problem_refs(check))
+
+
+def _form(exp: Explanation, section: str, index: int) -> str:
+    text = form_text(exp, section, index)
+    return "" if text is None else f" *({text})*"
 
 
 def explanation(exp: Explanation, options: Options) -> str:
@@ -64,11 +73,12 @@ def explanation(exp: Explanation, options: Options) -> str:
     bad = problems(exp)
     if bad:
         out += [f"> **{drift_heading(bad)}**", ">"]
-        out += [f"> - {problem_line(r)}" for r in bad]
+        out += [f"> - {line}" for line in drift_lines(bad)]
         out.append("")
     d = exp.diagram_check
     out += ["## Data flow", "", "```text", exp.diagram.rstrip("\n"), "```", ""]
-    out += [f"{d.status.mark} backed by {len(d.results)} claims.{_now(d)}", ""]
+    out += [f"{d.status.mark} backed by {len(d.results)} claims.{_now(d)}"
+            f"{_form(exp, 'diagram', 0)}", ""]
     if exp.boxes:
         rows = [[check.status.mark, box.label, f"`{check.location}`" + _now(check)]
                 for box, check in exp.boxes]
@@ -76,22 +86,26 @@ def explanation(exp: Explanation, options: Options) -> str:
         out.append("")
     out += _depth(exp)
     out += ["## Components", ""]
-    rows = [[check.status.mark, item.name, f"`{check.location}`", what + _now(check), why]
-            for item, what, why, check in exp.breakdown]
+    rows = [[check.status.mark, item.name, f"`{check.location}`",
+             what + _form(exp, "breakdown", i) + _now(check), why]
+            for i, (item, what, why, check) in enumerate(exp.breakdown)]
     out += _table(["", "Component", "Where", "What", "Why"], rows)
     if exp.notes:
         out += ["", f"## {NOTES_HEADING}", ""]
-        rows = [[check.status.mark, text + _now(check), f"`{check.location}`"]
-                for _, text, check in exp.notes]
+        rows = [[check.status.mark, text + _form(exp, "notes", i) + _now(check),
+                 f"`{check.location}`"] for i, (_, text, check) in enumerate(exp.notes)]
         out += _table(["", "Note", "Code"], rows)
     out += ["", "## Compared with standard implementations", ""]
-    rows = [[row.aspect, f"{text} ({_where(check)}){_now(check)}", *(o for _, o in row.others)]
-            for row, text, check in exp.comparisons]
+    rows = [[row.aspect, f"{text} ({_where(check)}){_form(exp, 'comparisons', i)}{_now(check)}",
+             *(o for _, o in row.others)] for i, (row, text, check) in enumerate(exp.comparisons)]
     out += _table(["Aspect", "nanochat", *t.compare_with], rows)
     out += ["", "## Papers", ""]
     rows = [[p.title, p.first_author, str(p.year),
              f"[{p.arxiv}](https://arxiv.org/abs/{p.arxiv})", p.backs] for p in t.papers]
     out += _table(["Paper", "First author", "Year", "arXiv", "Backs"], rows)
+    if exp.uncovered:
+        out += ["", f"## {UNCOVERED_HEADING}", ""]
+        out += [f"- `{uncovered_line(u)}`" for u in exp.uncovered]
     out += ["", "## Claims", ""]
     rows = [[r.status.mark + " " + r.status.value, f"`{r.id}`", f"`{r.location}`", r.detail]
             for r in exp.results]

@@ -15,15 +15,20 @@ from nanochat_explain.model import Checked, Explanation, Result, Status
 from nanochat_explain.render import Options
 from nanochat_explain.render.text import (
     NOTES_HEADING,
+    UNCOVERED_HEADING,
     config_rows,
     cost_rows,
     depth_heading,
     drift_heading,
+    drift_lines,
+    form_text,
     group_rows,
     param_rows,
     problem_line,
+    problem_refs,
     problems,
     source_line,
+    uncovered_line,
 )
 
 if TYPE_CHECKING:
@@ -50,9 +55,18 @@ def _problems(results: tuple[Result, ...] | list[Result]) -> Text:
     return text
 
 
-def _cell(body: str, check: Checked) -> Text:
+def _refs(check: Checked) -> Text:
+    text = Text()
+    for line in problem_refs(check):
+        text.append("\n" + line, style=_STYLE[check.status])
+    return text
+
+
+def _cell(body: str, check: Checked, form: str | None = None) -> Text:
     text = Text(body)
-    text.append(_problems(check.problems))
+    if form:
+        text.append("\n" + form, style="magenta")
+    text.append(_refs(check))
     return text
 
 
@@ -71,19 +85,23 @@ def print_explanation(console: Console, exp: Explanation) -> Console:
     console.print(summary)
     bad = problems(exp)
     if bad:
-        console.print(Panel(_problems(bad), title=drift_heading(bad), border_style="red",
+        lines = Text("\n").join(Text(line, style="red") for line in drift_lines(bad))
+        console.print(Panel(lines, title=drift_heading(bad), border_style="red",
                             title_align="left"))
     d = exp.diagram_check
     console.print(Panel(Text(exp.diagram.rstrip("\n")), title=f"Data flow {d.status.mark}",
                         title_align="left", border_style=_STYLE[d.status], expand=False))
+    diagram_form = form_text(exp, "diagram", 0)
+    if diagram_form:
+        console.print(Text(diagram_form, style="magenta"))
     if d.problems:
-        console.print(_problems(d.problems))
+        console.print(_refs(d))
     for box, check in exp.boxes:
         line = Text("  ")
         line.append(check.status.mark, style=_STYLE[check.status])
         line.append(f" {box.label}  ")
         line.append(check.location, style="cyan")
-        line.append(_problems(check.problems))
+        line.append(_refs(check))
         console.print(line)
 
     if exp.depth_note:
@@ -113,9 +131,10 @@ def print_explanation(console: Console, exp: Explanation) -> Console:
     table.add_column("Component", style="bold", no_wrap=True)
     table.add_column("Where", style="cyan", no_wrap=True)
     table.add_column("What / why", ratio=1)
-    for item, what, why, check in exp.breakdown:
+    for i, (item, what, why, check) in enumerate(exp.breakdown):
         body = what + (f"\nWhy: {why}" if why else "")
-        table.add_row(_mark(check.status), item.name, check.location, _cell(body, check))
+        table.add_row(_mark(check.status), item.name, check.location,
+                      _cell(body, check, form_text(exp, "breakdown", i)))
     console.print(table)
 
     if exp.notes:
@@ -123,8 +142,9 @@ def print_explanation(console: Console, exp: Explanation) -> Console:
         notes.add_column("", width=1)
         notes.add_column("Note", ratio=1)
         notes.add_column("Code", style="cyan", no_wrap=True)
-        for _, text, check in exp.notes:
-            notes.add_row(_mark(check.status), _cell(text, check), check.location)
+        for i, (_, text, check) in enumerate(exp.notes):
+            notes.add_row(_mark(check.status), _cell(text, check, form_text(exp, "notes", i)),
+                          check.location)
         console.print(notes)
 
     table = Table(title="Compared with standard implementations", title_justify="left",
@@ -133,12 +153,15 @@ def print_explanation(console: Console, exp: Explanation) -> Console:
     table.add_column("nanochat", ratio=1)
     for col in t.compare_with:
         table.add_column(escape(col), ratio=1)
-    for row, text, check in exp.comparisons:
+    for i, (row, text, check) in enumerate(exp.comparisons):
         cell = Text()
         cell.append(check.status.mark + " ", style=_STYLE[check.status])
         cell.append(text)
         cell.append(f"\n{check.location}", style="cyan")
-        cell.append(_problems(check.problems))
+        form = form_text(exp, "comparisons", i)
+        if form:
+            cell.append("\n" + form, style="magenta")
+        cell.append(_refs(check))
         table.add_row(row.aspect, cell, *(Text(o) for _, o in row.others))
     console.print(table)
 
@@ -149,6 +172,10 @@ def print_explanation(console: Console, exp: Explanation) -> Console:
         table.add_row(Text(p.title), Text(p.first_author), str(p.year), p.arxiv, Text(p.backs))
     console.print(table)
 
+    if exp.uncovered:
+        console.print(Text(UNCOVERED_HEADING, style="bold"))
+        for u in exp.uncovered:
+            console.print(Text("  " + uncovered_line(u)))
     counts = Text("Claims: ")
     for i, s in enumerate(Status):
         n = sum(r.status is s for r in exp.results)
