@@ -161,9 +161,11 @@ def _candidates(exp: Explanation) -> Iterator[_Candidate]:
                          ((LABEL, row.aspect), (TEXT, text), (TEXT, others)), check, row.claims)
     for note, text, check in exp.notes:
         yield _Candidate("note", text, text, ((TEXT, text),), check, note.claims)
-    by_id = {r.id: r for r in exp.results}
-    for spec in t.claims:
-        result = by_id[spec.id]
+    specs = {c.id: c for c in t.claims}
+    for result in exp.results:  # the claims the explanation shows, in its order
+        spec = specs.get(result.id)
+        if spec is None:
+            continue
         if spec.placeholder and spec.placeholder in exp.values:
             shown = f"{spec.placeholder} = {_value(exp.values[spec.placeholder])}"
             yield _Candidate("value", spec.placeholder, shown,
