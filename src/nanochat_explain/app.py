@@ -19,6 +19,7 @@ from nanochat_explain.templates import Catalog, load_dir, load_packaged
 
 if TYPE_CHECKING:
     from nanochat_explain.diffing import ModuleDiff
+    from nanochat_explain.finding import FindReport
     from nanochat_explain.history import ModuleHistory, Progress
     from nanochat_explain.reports import CheckReport, CoverageReport, Listing
 
@@ -260,3 +261,13 @@ def check(modules: tuple[str, ...], repo: str | None,
     session.mentioned = cat.mentioned
     report = session.check_all(chosen)
     return CheckRun(report, tuple(session.problems()))
+
+
+def find(query: str, repo: str | None, templates_dir: str | None = None,
+         cache: bool = True, ref: str | None = None, limit: int = 10) -> FindReport:
+    """The modules and checked statements matching the words of ``query``, best first."""
+    from nanochat_explain.finding import find as find_in
+
+    session = _session(repo, cache, ref=ref)
+    exps = [session.explain(t) for t in catalog(templates_dir, cache).templates]
+    return find_in(query, exps, session.info, limit)

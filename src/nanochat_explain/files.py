@@ -16,13 +16,11 @@ def _default_mode() -> int:
     return 0o666 & ~umask
 
 
-def write_atomic(path: Path, text: str, *, force: bool = False,
-                 keep_existing: bool = False) -> bool:
+def write_atomic(path: Path, text: str, *, force: bool = False) -> bool:
     """Write ``text`` to ``path`` through a temporary file and a rename.
 
     Returns False when the file already holds exactly ``text``. An existing file with
-    other content is replaced only with ``force``; with ``keep_existing`` any existing
-    file is (even one with the same content). A symbolic link is never written
+    other content is replaced only with ``force``. A symbolic link is never written
     through, so a write cannot escape the folder it was aimed at.
     """
     if path.is_symlink():
@@ -32,8 +30,6 @@ def write_atomic(path: Path, text: str, *, force: bool = False,
     data = text.encode("utf-8")
     mode = _default_mode()
     if path.exists():
-        if keep_existing and not force:
-            raise UsageError("already exists; pass --force to overwrite it", file=str(path))
         mode = path.stat().st_mode & 0o777
         try:
             if path.read_bytes() == data:

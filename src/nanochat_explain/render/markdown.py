@@ -34,6 +34,7 @@ from nanochat_explain.render.text import (
 
 if TYPE_CHECKING:
     from nanochat_explain.diffing import ModuleDiff
+    from nanochat_explain.finding import FindReport
     from nanochat_explain.history import ModuleHistory
     from nanochat_explain.reports import CheckReport, CoverageReport, Listing
 
@@ -226,3 +227,25 @@ def listing(listed: Listing, options: Options) -> str:
         return "\n".join(_table(head, rows)) + "\n"
     lines = [source_line(listed.source), "", *_table([*head, "Files"], rows)]
     return "\n".join(lines) + "\n"
+
+
+def find(report: FindReport, options: Options) -> str:
+    out = [f"# find: {_cell(report.query) or '(no words)'}", "",
+           f"*{source_line(report.source)}*", ""]
+    if not report.empty_query and not report.modules:
+        out.append(f"Nothing matches *{' '.join(report.terms)}*; the modules: "
+                   + ", ".join(f"`{m}`" for m in report.all_modules) + ".")
+        return "\n".join(out) + "\n"
+    if report.empty_query:
+        out += ["No words to search for; the modules (explain one with "
+                "`nanochat-explain explain MODULE`):", ""]
+    out += _table(["Module", "", "Title", "Matches"],
+                  [[f"`{m.module}`", m.status.mark, m.title, ", ".join(m.matched)]
+                   for m in report.modules])
+    if report.hits:
+        out += ["", "## Statements", ""]
+        out += _table(["", "Module", "Kind", "Statement", "Where"],
+                      [[h.status.mark, f"`{h.module}`", h.kind,
+                        h.name if h.text == h.name else f"{h.name}: {h.text}",
+                        f"`{h.location}`" if h.location else ""] for h in report.hits])
+    return "\n".join(out) + "\n"

@@ -36,6 +36,7 @@ from nanochat_explain.render.text import (
 
 if TYPE_CHECKING:
     from nanochat_explain.diffing import ModuleDiff
+    from nanochat_explain.finding import FindReport
     from nanochat_explain.history import ModuleHistory
     from nanochat_explain.reports import CheckReport, CoverageReport, Listing
 
@@ -195,4 +196,31 @@ def listing(listed: Listing, options: Options) -> str:
         out.append(f"{' ' * width}  {extra}")
         if missing is not None:
             out.append(f"{' ' * width}  {missing_text(missing)}")
+    return "\n".join(out) + "\n"
+
+
+def find(report: FindReport, options: Options) -> str:
+    head = f"find {report.query!r}: {source_line(report.source)}"
+    if report.empty_query:
+        out = [head, "", "No words to search for; the modules (explain one with: "
+               "nanochat-explain explain MODULE):"]
+    elif not report.modules:
+        return (f"{head}\nnothing matches {' '.join(report.terms)!r}; the modules: "
+                f"{', '.join(report.all_modules)}\n")
+    else:
+        out = [head, "", "Modules"]
+    width = max(len(m.module) for m in report.modules)
+    for m in report.modules:
+        partial = m.matched and len(m.matched) < len(report.terms)
+        matched = f"  (matches: {', '.join(m.matched)})" if partial else ""
+        out += _wrap(f"{m.module.ljust(width)}  {m.status.mark} {m.title}{matched}", "  ",
+                     options.width, " " * (width + 6))
+    if report.hits:
+        out += ["", "Statements"]
+    for h in report.hits:
+        where = f"  ({h.location})" if h.location else ""
+        out += _wrap(f"{h.status.mark} {h.module} · {h.kind} · {h.name}{where}", "  ",
+                     options.width, "      ")
+        if h.text != h.name:
+            out += _wrap(h.text, "      ", options.width)
     return "\n".join(out) + "\n"
