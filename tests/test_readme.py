@@ -141,3 +141,10 @@ def test_setup_is_two_commands_and_ci_runs_the_second():
     assert commands[1].endswith("pytest")
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert commands[1] in ci
+
+
+def test_every_command_is_documented():
+    text = README.read_text(encoding="utf-8")
+    table = text[text.index("| command | what it does |"):text.index("| flag | meaning |")]
+    documented = {m.split()[0] for m in re.findall(r"^\| `([^`]+)`", table, re.M)}
+    assert set(cli.cli.commands) == documented

@@ -55,7 +55,8 @@ def test_valid_template_loads():
     ("title: Demo", "title: Demo\ncolour: red",
      "demo.yaml:3: colour: unknown key (allowed: module, title, summary, summary_claims, "
      "aliases, sources, "
-     "diagram, breakdown, compare_with, comparisons, papers, claims, notes)"),
+     "diagram, breakdown, compare_with, comparisons, papers, claims, notes, summary_form, "
+     "summary_forms, entry)"),
     ("    year: 2021", "    year: twenty",
      "demo.yaml:24: papers[0].year: expected an integer"),
     ("    kind: literal", "    kind: guess",

@@ -19,6 +19,7 @@ from nanochat_explain.templates import Catalog, load_dir, load_packaged
 
 if TYPE_CHECKING:
     from nanochat_explain.diffing import ModuleDiff
+    from nanochat_explain.finding import FindReport
     from nanochat_explain.history import ModuleHistory, Progress
     from nanochat_explain.reports import CheckReport, CoverageReport, Listing
 
@@ -89,11 +90,53 @@ class ExplainRun:
 
 
 def explain(module: str, repo: str | None, templates_dir: str | None = None,
-            cache: bool = True, ref: str | None = None, depth: int | None = None) -> ExplainRun:
-    template = resolve(catalog(templates_dir, cache), module)
+            cache: bool = True, ref: str | None = None, depth: int | None = None,
+            base: str | None = None) -> ExplainRun:
+    cat = catalog(templates_dir, cache)
+    template = resolve(cat, module)
     session = _session(repo, cache, ref=ref)
+    session.mentioned = cat.mentioned
     exp = with_depth(session, session.explain(template), depth)
+    exp = with_fork(session, exp, base)
     return ExplainRun(exp, tuple(session.problems()))
+
+
+def fork_base(session: Session, base: str | None) -> tuple[Session, str, bool] | None:
+    """The session at the fork's base (named by ``base``, else the newest upstream commit in
+    the checkout's history), the base's full id, and whether it was named; None when the
+    checkout is no fork (upstream itself, not a git checkout, the bundled facts)."""
+    from nanochat_explain.fork import find_base
+    from nanochat_explain.gitwalk import resolve as resolve_rev
+    from nanochat_explain.locate import at_ref, head_commit
+    from nanochat_explain.timeline import upstream_commits
+
+    source = session.source
+    if source.bundle is not None or head_commit(source.root) is None:
+        if base is not None:
+            raise UsageError(f"--base {base}: needs a git checkout (--repo PATH)")
+        return None
+    if base is not None:
+        sha = resolve_rev(source.root, base, "--base")
+    else:
+        found = find_base(source.root, upstream_commits())
+        head = resolve_rev(source.root, source.ref or "HEAD", "--ref")
+        if found is None or found == head:
+            return None  # not sharing history with upstream, or upstream itself
+        sha = found
+    at = Session(at_ref(source, sha), cache=session.cache, mentioned=session.mentioned)
+    return at, sha, base is not None
+
+
+def with_fork(session: Session, exp: Explanation, base: str | None) -> Explanation:
+    import dataclasses
+
+    from nanochat_explain.fork import drift
+
+    found = fork_base(session, base)
+    if found is None:
+        return exp
+    at, sha, named = found
+    return dataclasses.replace(exp, fork=drift(session, at, exp, sha, named))
 
 
 DEPTH_FILES = ("nanochat/gpt.py", "scripts/base_train.py")
@@ -183,10 +226,20 @@ class AllRun:
 
 def explain_all(repo: str | None, templates_dir: str | None = None,
                 label: str | None = None, cache: bool = True, ref: str | None = None,
-                depth: int | None = None) -> AllRun:
+                depth: int | None = None, base: str | None = None) -> AllRun:
+    import dataclasses
+
+    from nanochat_explain.fork import drift
+
     session = _session(repo, cache, label, ref)
-    exps = tuple(with_depth(session, session.explain(t), depth)
-                 for t in catalog(templates_dir, cache).templates)
+    cat = catalog(templates_dir, cache)
+    session.mentioned = cat.mentioned
+    exps = tuple(with_depth(session, session.explain(t), depth) for t in cat.templates)
+    found = fork_base(session, base)
+    if found is not None:
+        at, sha, named = found
+        exps = tuple(dataclasses.replace(e, fork=drift(session, at, e, sha, named))
+                     for e in exps)
     return AllRun(exps, tuple(session.problems()))
 
 
@@ -237,5 +290,16 @@ def check(modules: tuple[str, ...], repo: str | None,
     cat = catalog(templates_dir, cache)
     chosen = [resolve(cat, m) for m in modules] if modules else list(cat.templates)
     session = _session(repo, cache, ref=ref)
+    session.mentioned = cat.mentioned
     report = session.check_all(chosen)
     return CheckRun(report, tuple(session.problems()))
+
+
+def find(query: str, repo: str | None, templates_dir: str | None = None,
+         cache: bool = True, ref: str | None = None, limit: int = 10) -> FindReport:
+    """The modules and checked statements matching the words of ``query``, best first."""
+    from nanochat_explain.finding import find as find_in
+
+    session = _session(repo, cache, ref=ref)
+    exps = [session.explain(t) for t in catalog(templates_dir, cache).templates]
+    return find_in(query, exps, session.info, limit)

@@ -72,7 +72,24 @@ def _kind(
     return register
 
 
+# kinds that say something happens: a second look through meaning.view may find it
+_SECOND_LOOK = frozenset({"call", "assign", "order", "returns", "condition", "literal"})
+
+
 def evaluate(claim: ClaimSpec, facts: FileFacts) -> Outcome:
+    outcome = _evaluate(claim, facts)
+    if outcome.status is Status.FAIL and claim.kind in _SECOND_LOOK:
+        from nanochat_explain.meaning import view
+
+        seen = view(facts, claim.symbol)
+        if seen is not None:
+            again = _evaluate(claim, seen)
+            if again.status is Status.PASS:
+                return again
+    return outcome
+
+
+def _evaluate(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     try:
         return KINDS[claim.kind].check(claim, facts)
     except _Unevaluable as exc:
@@ -403,7 +420,7 @@ def _check_assign(claim: ClaimSpec, facts: FileFacts) -> Outcome:
         expected = f"{target} = {_canon(value, bare_tuple=True)}"
     else:
         expected = f"{target} = {_expected_call_text(callee or '...', args, kwargs)}"
-    have = "; ".join(f"{a.text} (line {a.line})" for a in found)
+    have = _closest(expected, [(a.text, a.line) for a in found])
     return Outcome(Status.FAIL, found[0].line, f"expected {expected}; found {have}")
 
 
@@ -445,12 +462,35 @@ def _check_call(claim: ClaimSpec, facts: FileFacts) -> Outcome:
             return Outcome(Status.PASS, c.line, c.text)
     expected = _expected_call_text(callee, args, kwargs)
     if same:
-        have = "; ".join(f"{c.text} (line {c.line})" for c in same)
+        have = _closest(expected, [(c.text, c.line) for c in same])
         return Outcome(Status.FAIL, same[0].line, f"expected {expected}; found {have}")
-    names = sorted({c.callee for c in calls})
+    names = _nearest_names(callee, sorted({c.callee for c in calls}))
     where = sym.qualname if sym else f"the module body of {facts.path}"
     return Outcome(Status.FAIL, sym.line if sym else 1, f"expected a call {expected} in "
-                   f"{where}; calls there: {', '.join(names) or 'none'}")
+                   f"{where}; calls there: {names}")
+
+
+def _closest(expected: str, found: list[tuple[str, int]], limit: int = 3) -> str:
+    """What the code has instead, nearest to what was expected first, a few of them."""
+    if len(found) > limit:
+        import difflib
+
+        found = sorted(found, key=lambda f: -difflib.SequenceMatcher(None, expected,
+                                                                      f[0]).ratio())
+    shown = "; ".join(f"{text} (line {line})" for text, line in found[:limit])
+    more = len(found) - limit
+    return shown + (f"; and {more} more" if more > 0 else "")
+
+
+def _nearest_names(name: str, names: list[str], limit: int = 5) -> str:
+    """A short list of what is there instead: the names nearest to ``name`` first."""
+    if not names:
+        return "none"
+    import difflib
+
+    near = difflib.get_close_matches(name, names, n=limit, cutoff=0.0)
+    more = len(names) - len(near)
+    return ", ".join(near) + (f" and {more} more" if more > 0 else "")
 
 
 @_kind(
@@ -465,7 +505,7 @@ def _check_returns(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     for value, line in fn.returns:
         if value == want:
             return Outcome(Status.PASS, line, f"{fn.qualname} returns {value}")
-    have = "; ".join(f"{v} (line {n})" for v, n in fn.returns) or "no return statement"
+    have = _closest(want, list(fn.returns)) or "no return statement"
     return Outcome(Status.FAIL, fn.returns[0][1] if fn.returns else fn.line,
                    f"expected {fn.qualname} to return {want}; found {have}")
 
@@ -488,7 +528,7 @@ def _check_condition(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     for test, at in conditions:
         if test == want:
             return Outcome(Status.PASS, at, f"{where} tests {test}")
-    have = "; ".join(f"{t} (line {n})" for t, n in conditions) or "no conditions"
+    have = _closest(want, list(conditions)) or "no conditions"
     return Outcome(Status.FAIL, conditions[0][1] if conditions else line,
                    f"expected {where} to test {want}; found {have}")
 

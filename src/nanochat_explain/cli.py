@@ -3,7 +3,8 @@
 Exit codes (also in ``--help`` and the README):
 
   0   success: explain rendered; check found every claim holding
-  1   check (or explain --strict) found a claim that fails or cannot be checked
+  1   check (or explain --strict) found a claim that fails or cannot be checked;
+      a --check found a stale file; find matched nothing
   2   usage error: unknown module or option, or an invalid template
   3   nanochat source missing or unreadable (nothing could be rendered)
   70  internal error (a bug: please report it)
@@ -34,7 +35,8 @@ OK, FAILED, USAGE, SOURCE, INTERNAL, CANT_WRITE = 0, 1, 2, 3, 70, 73
 EXIT_CODES = f"""\b
 Exit codes:
   {OK}   success (explain rendered; check: every claim holds)
-  {FAILED}   check, or explain --strict, found a failing or erroring claim
+  {FAILED}   check or explain --strict: a failing claim; --check: a stale file;
+      find: no match
   {USAGE}   usage error: unknown module or option, invalid template
   {SOURCE}   nanochat source missing or unreadable
   {INTERNAL}  internal error (please report it)
@@ -73,6 +75,14 @@ def _ref_option(fn: F) -> F:
     return click.option("--ref", metavar="REV",
                         help="Read nanochat as it was at git revision REV (from git's objects; "
                              "the work tree is not touched).")(fn)
+
+
+def _base_option(fn: F) -> F:
+    return click.option(
+        "--base", metavar="REV",
+        help="The revision a fork started from (default: the newest upstream nanochat commit "
+             "in the checkout's history): say which forms the fork's own commits changed, "
+             "and what upstream changed since.")(fn)
 
 
 def _depth_option(fn: F) -> F:
@@ -144,15 +154,18 @@ def cli() -> None:
 @click.argument("module")
 @_source_options
 @_ref_option
+@_base_option
 @_depth_option
 @_format_option
 @click.option("--strict", is_flag=True, help="Exit 1 when any claim fails or errors.")
 def explain(module: str, repo: str | None, templates_dir: str | None, no_cache: bool,
-            ref: str | None, depth: int | None, fmt: str | None, strict: bool) -> int:
+            ref: str | None, base: str | None, depth: int | None, fmt: str | None,
+            strict: bool) -> int:
     """Explain MODULE (see `list`), checked against the code."""
     from nanochat_explain import app
 
-    run = app.explain(module, repo, templates_dir, cache=not no_cache, ref=ref, depth=depth)
+    run = app.explain(module, repo, templates_dir, cache=not no_cache, ref=ref, depth=depth,
+                      base=base)
     if run.explanation.depth_note:
         click.echo(f"nanochat-explain: {run.explanation.depth_note}", err=True)
     _warn(run.unreadable)
@@ -213,15 +226,32 @@ def snapshot(repo: str | None, templates_dir: str | None, out: str, force: bool)
 
 
 @cli.command("install-skill", epilog=EXIT_CODES)
+@click.option("--agent", type=click.Choice(("claude", "agents")), default="claude",
+              show_default=True,
+              help="claude: .claude/skills/explain/ (Claude Code); agents: "
+                   ".agents/skills/explain/ (Codex, Gemini CLI, OpenCode, Cursor).")
+@click.option("--user", is_flag=True, help="Install under the home folder, for every project.")
 @click.option("--dest", metavar="DIR",
-              help="Install under DIR/.claude/skills/explain/ (default: the nanochat checkout "
-                   "if one is found, else the current directory).")
+              help="Install under DIR (default: the nanochat checkout if one is found, else "
+                   "the current directory).")
+@click.option("--check", "check_only", is_flag=True,
+              help="Write nothing; exit 1 with a diff when the installed skill differs from "
+                   "this version's.")
 @click.option("--force", is_flag=True, help="Overwrite an existing SKILL.md that differs.")
-def install_skill(dest: str | None, force: bool) -> int:
-    """Install the /explain agent skill (Claude Code skill format)."""
+def install_skill(agent: str, user: bool, dest: str | None, check_only: bool,
+                  force: bool) -> int:
+    """Install the /explain agent skill (the Agent Skills format)."""
     from nanochat_explain import publish
 
-    run = publish.install_skill(dest, force)
+    run = publish.install_skill(dest, force, agent=agent, user=user, check=check_only)
+    if check_only:
+        if run.diff:
+            click.echo(run.diff, nl=False)
+            click.echo(f"nanochat-explain: {run.path} differs from this version's skill; "
+                       "update it with nanochat-explain install-skill --force", err=True)
+            return FAILED
+        click.echo(f"{run.path} is this version's skill", err=True)
+        return OK
     click.echo(f"{'wrote' if run.written else 'unchanged:'} {run.path}")
     return OK
 
@@ -229,15 +259,17 @@ def install_skill(dest: str | None, force: bool) -> int:
 @cli.command("all", epilog=EXIT_CODES)
 @_source_options
 @_ref_option
+@_base_option
 @_depth_option
 @_format_option
 @click.option("--strict", is_flag=True, help="Exit 1 when any claim fails or errors.")
 def all_(repo: str | None, templates_dir: str | None, no_cache: bool, ref: str | None,
-         depth: int | None, fmt: str | None, strict: bool) -> int:
+         base: str | None, depth: int | None, fmt: str | None, strict: bool) -> int:
     """Explain every module in one document (markdown gets a table of contents)."""
     from nanochat_explain import app
 
-    run = app.explain_all(repo, templates_dir, cache=not no_cache, ref=ref, depth=depth)
+    run = app.explain_all(repo, templates_dir, cache=not no_cache, ref=ref, depth=depth,
+                          base=base)
     notes = {e.depth_note for e in run.explanations if e.depth_note}
     for note in sorted(notes):
         click.echo(f"nanochat-explain: {note}", err=True)
@@ -249,18 +281,34 @@ def all_(repo: str | None, templates_dir: str | None, no_cache: bool, ref: str |
 
 @cli.command(epilog=EXIT_CODES)
 @_source_options
-@click.option("--out", "out", metavar="DIR", required=True,
+@click.argument("files", nargs=-1, metavar="[FILE]...")
+@click.option("--out", "out", metavar="DIR",
               help="Folder for one markdown file per module and an index.md.")
+@click.option("--update", "update", is_flag=True,
+              help="Fill the <!-- nanochat-explain: MODULE --> ... <!-- /nanochat-explain --> "
+                   "regions of the markdown FILEs, leaving the rest of them untouched.")
 @click.option("--check", "check_only", is_flag=True,
-              help="Write nothing; print a unified diff and exit 1 when a file differs from "
-                   "what the code says now.")
+              help="Write nothing; print a unified diff and exit 1 when a file (or region) "
+                   "differs from what the code says now.")
 @click.option("--force", is_flag=True,
               help="Overwrite files in DIR that nanochat-explain did not write.")
-def docs(repo: str | None, templates_dir: str | None, no_cache: bool, out: str,
-         check_only: bool, force: bool) -> int:
-    """Write (or with --check, verify) markdown docs of every module."""
+@click.option("--link-base", metavar="URL",
+              help="With --update: link file:line references to URL/FILE#LLINE (default: the "
+                   "commit on GitHub when the checkout's remote is there; else no links).")
+def docs(files: tuple[str, ...], repo: str | None, templates_dir: str | None, no_cache: bool,
+         out: str | None, update: bool, check_only: bool, force: bool,
+         link_base: str | None) -> int:
+    """Write (or with --check, verify) markdown docs of every module in a folder, or with
+    --update, the explanation regions of your own markdown FILEs."""
     from nanochat_explain import publish
 
+    if update == (out is not None):
+        raise click.UsageError("give either --out DIR or --update FILE...")
+    if update:
+        return _update_regions(files, repo, templates_dir, no_cache, check_only, link_base)
+    if files or link_base is not None:
+        raise click.UsageError("FILEs and --link-base go with --update")
+    assert out is not None
     run = publish.docs(repo, out, check_only, force, templates_dir, cache=not no_cache)
     _warn(run.unreadable)
     if check_only:
@@ -272,6 +320,31 @@ def docs(repo: str | None, templates_dir: str | None, no_cache: bool, out: str,
         click.echo(f"docs in {out} match the code ({len(run.files)} files)", err=True)
         return SOURCE if run.unreadable else OK
     click.echo(f"wrote {len(run.written)} of {len(run.files)} files in {out}", err=True)
+    return SOURCE if run.unreadable else OK
+
+
+def _update_regions(files: tuple[str, ...], repo: str | None, templates_dir: str | None,
+                    no_cache: bool, check_only: bool, link_base: str | None) -> int:
+    from nanochat_explain import regions
+
+    if not files:
+        raise click.UsageError("--update needs the markdown FILEs whose regions to fill")
+    run = regions.update(files, repo, check_only, templates_dir, cache=not no_cache,
+                         link_base=link_base)
+    _warn(run.unreadable)
+    if check_only and run.diff:
+        click.echo(run.diff, nl=False)
+        click.echo(f"nanochat-explain: regions in {', '.join(run.changed)} differ from the "
+                   f"code; update them with nanochat-explain docs --update "
+                   f"{' '.join(run.changed)}", err=True)
+        return FAILED
+    for name, count in run.files:
+        noun = "region" if count == 1 else "regions"
+        if check_only:
+            state = "match the code:"
+        else:
+            state = "updated" if name in run.changed else "unchanged:"
+        click.echo(f"{state} {name} ({count} {noun})", err=True)
     return SOURCE if run.unreadable else OK
 
 
@@ -329,6 +402,45 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
             bar.update(task, completed=done, total=total)
 
         yield update
+
+
+@cli.command("find", epilog=EXIT_CODES)
+@click.argument("query", nargs=-1)
+@_source_options
+@_ref_option
+@click.option("--limit", type=click.IntRange(1, 500), default=10, show_default=True,
+              help="How many statements to show.")
+@click.option("--format", "fmt", type=click.Choice(("plain", "markdown", "json")),
+              default="plain", help="Output format.")
+def find_(query: tuple[str, ...], repo: str | None, templates_dir: str | None,
+          no_cache: bool, ref: str | None, limit: int, fmt: str) -> int:
+    """The modules and checked statements that match the words of QUERY, best first,
+    each with its status and file:line; with no words, every module. Exit 1 when
+    nothing matches."""
+    from nanochat_explain import app
+
+    found = app.find(" ".join(query), repo, templates_dir, cache=not no_cache, ref=ref,
+                     limit=limit)
+    _emit(fmt, "find", found)
+    return OK if found.found else FAILED
+
+
+@cli.command("mcp", epilog=EXIT_CODES)
+@click.option("--repo", metavar="PATH",
+              help="nanochat checkout (default: $NANOCHAT_DIR, else the checkout enclosing the "
+                   "current directory, else the bundled facts).")
+def mcp_(repo: str | None) -> int:
+    """Serve list_modules, explain, check, find, diff and history to MCP clients over
+    stdio (needs the mcp extra: pip install 'nanochat-explain[mcp]')."""
+    try:
+        from nanochat_explain import mcpserver
+    except ImportError as exc:
+        if (exc.name or "").partition(".")[0] != "mcp":
+            raise
+        raise UsageError("the MCP server needs the mcp extra: "
+                         "pip install 'nanochat-explain[mcp]'") from None
+    mcpserver.serve(repo)
+    return OK
 
 
 @cli.command("list", epilog=EXIT_CODES)

@@ -27,7 +27,9 @@ from nanochat_explain.model import (
 from nanochat_explain.templates import PLACEHOLDER
 
 if TYPE_CHECKING:
+    from nanochat_explain.forms import Chosen
     from nanochat_explain.reports import CheckReport, CoverageReport, Unmentioned
+    from nanochat_explain.uncovered import Uncovered
 
 _PARSED: dict[tuple[str, str], FileFacts] = {}  # (path, text) -> facts, for this process
 
@@ -85,6 +87,7 @@ class Session:
     source: Source
     label: str | None = None  # how the output names the source, instead of path and commit
     cache: FactsCache | None = None
+    mentioned: frozenset[str] | None = None  # every symbol the templates name, all modules
     _facts: dict[str, FileFacts | ExplainError] = field(default_factory=dict)
 
     def facts(self, relpath: str) -> FileFacts | ExplainError:
@@ -128,19 +131,22 @@ class Session:
     def check(self, template: Template) -> tuple[Result, ...]:
         return tuple(self.check_claim(c) for c in template.claims)
 
+    def choose(self, template: Template) -> Chosen:
+        """The template in the forms this checkout has, with the claims it shows."""
+        from nanochat_explain.forms import choose
+
+        return choose(template, {r.id: r for r in self.check(template)})
+
     def explain(self, template: Template) -> Explanation:
+        original = template
         results = self.check(template)
         by_id = {r.id: r for r in results}
-        values = {c.placeholder: by_id[c.id].value for c in template.claims
-                  if c.placeholder and by_id[c.id].value is not None}
-        # A sentence filled with a value its claim no longer expects can read as nonsense
-        # ("the default already is 10000" under a TODO to raise it to 100K): prose keeps
-        # the value it was written for and is shown as no longer true, with the code's
-        # value in the failing claim. The diagram shows the code's values.
-        source_of = {c.placeholder: c.id for c in template.claims if c.placeholder}
-        written = {**values, **{c.placeholder: c.get("expect") for c in template.claims
-                                if c.placeholder and c.get("expect") is not None
-                                and by_id[c.id].status is not Status.PASS}}
+        from nanochat_explain.forms import choose
+
+        chosen = choose(template, by_id)
+        template, values = chosen.template, chosen.values
+        results = tuple(by_id[i] for i in chosen.shown)
+        source_of, written = _prose_values(original, by_id, values)
 
         def checked(ids: Iterable[str], *texts: str) -> Checked:
             """The piece's claims, and those of the placeholders its text uses."""
@@ -165,14 +171,62 @@ class Session:
                               for row in template.comparisons),
             results=results,
             values=values,
+            choices=chosen.choices,
+            uncovered=uncovered(self, original, template),
+            original=original,
         )
 
     def check_all(self, templates: Iterable[Template]) -> CheckReport:
+        from nanochat_explain.forms import choose
         from nanochat_explain.reports import CheckReport
 
         templates = list(templates)
-        return CheckReport(self.info, tuple((t.module, self.check(t)) for t in templates),
-                           tuple(t.backed_items() for t in templates))
+        results = [{r.id: r for r in self.check(t)} for t in templates]
+        chosen = [choose(t, by_id) for t, by_id in zip(templates, results, strict=True)]
+        return CheckReport(
+            self.info,
+            tuple((t.module, tuple(by_id[i] for i in c.shown))
+                  for t, c, by_id in zip(templates, chosen, results, strict=True)),
+            tuple(c.template.backed_items() for c in chosen),
+            tuple((t.module, c.choices) for t, c in zip(templates, chosen, strict=True)),
+            tuple((t.module, uncovered(self, t, c.template))
+                  for t, c in zip(templates, chosen, strict=True)))
+
+
+def uncovered(session: Session, template: Template,
+              shown: Template) -> tuple[Uncovered, ...]:
+    from nanochat_explain.uncovered import uncovered as find
+
+    return find(session.facts, template, shown, session.mentioned)
+
+
+def _prose_values(template: Template, by_id: dict[str, Result], values: dict[str, Any]
+                  ) -> tuple[dict[str, str], dict[str, Any]]:
+    """For each placeholder, the claim its value comes from, and the values prose is
+    filled with.
+
+    A sentence filled with a value its claim no longer expects can read as nonsense
+    ("the default already is 10000" under a TODO to raise it to 100K): when no claim
+    supplying a placeholder holds, prose keeps the value it was written for and is shown
+    as no longer true, with the code's value in the failing claim. The diagram and the
+    JSON values show the code's values.
+    """
+    suppliers: dict[str, list[ClaimSpec]] = {}
+    for c in template.claims:
+        if c.placeholder:
+            suppliers.setdefault(c.placeholder, []).append(c)
+    source_of: dict[str, str] = {}
+    written = dict(values)
+    for name, claims in suppliers.items():
+        holding = [c for c in claims if by_id[c.id].status is Status.PASS]
+        if holding:
+            source_of[name] = holding[0].id
+            continue
+        pick = next((c for c in claims if by_id[c.id].value is not None), claims[0])
+        source_of[name] = pick.id
+        if pick.get("expect") is not None:
+            written[name] = pick.get("expect")
+    return source_of, written
 
 
 COVERAGE_SCOPE = ("nanochat/", "scripts/base_train.py")

@@ -422,7 +422,8 @@ def extract(source: str, path: str) -> FileFacts:
     deeply to walk.
     """
     collector = _Collector(source)
-    collector.visit(ast.parse(source, filename=path))
+    tree = ast.parse(source, filename=path)
+    collector.visit(tree)
     top = collector.stack[0]
     return FileFacts(
         path=path,
@@ -432,4 +433,37 @@ def extract(source: str, path: str) -> FileFacts:
         assigns=tuple(top.assigns),
         calls=tuple(sorted(top.calls, key=lambda c: (c.line, c.column))),
         conditions=tuple(top.conditions),
+        imports=_imports(tree),
     )
+
+
+def _imports(tree: ast.Module) -> tuple[tuple[str, str], ...]:
+    """(name bound, what it names) for each import at the top level of the module, and in
+    its ``if``/``try`` blocks: ``import torch.nn as nn`` binds nn to torch.nn, ``from
+    torch.nn import Linear`` binds Linear to torch.nn.Linear. Relative imports keep their
+    dots."""
+    out: list[tuple[str, str]] = []
+    stack: list[ast.stmt] = list(reversed(tree.body))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    out.append((alias.asname, alias.name))
+                else:
+                    head = alias.name.split(".")[0]
+                    out.append((head, head))
+        elif isinstance(node, ast.ImportFrom):
+            base = "." * node.level + (node.module or "")
+            for alias in node.names:
+                if alias.name != "*":
+                    full = f"{base}.{alias.name}" if base and not base.endswith(".") \
+                        else base + alias.name
+                    out.append((alias.asname or alias.name, full))
+        elif isinstance(node, ast.If | ast.Try):
+            blocks = [node.body, node.orelse]
+            if isinstance(node, ast.Try):
+                blocks += [node.finalbody, *(h.body for h in node.handlers)]
+            for block in reversed(blocks):
+                stack.extend(reversed(block))
+    return tuple(out)

@@ -142,6 +142,9 @@ class FileFacts:
     assigns: tuple[Assign, ...]  # module level
     calls: tuple[Call, ...]  # module level
     conditions: tuple[tuple[str, int], ...] = ()  # module level
+    # (name bound, what it names) per top-level import: ("nn", "torch.nn"),
+    # ("Linear", "torch.nn.Linear"); for comparing by meaning, not spelling
+    imports: tuple[tuple[str, str], ...] = ()
 
     @cached_property
     def _symbols(self) -> dict[str, Symbol]:
@@ -208,6 +211,7 @@ def to_data(facts: FileFacts) -> dict[str, Any]:
         "assigns": [_assign_data(a) for a in facts.assigns],
         "calls": [_call_data(x) for x in facts.calls],
         "conditions": [list(c) for c in facts.conditions],
+        "imports": [list(i) for i in facts.imports],
     }
 
 
@@ -235,6 +239,7 @@ def from_data(d: dict[str, Any]) -> FileFacts:
         assigns=tuple(_assign(a) for a in d["assigns"]),
         calls=tuple(_call(x) for x in d["calls"]),
         conditions=tuple((c[0], c[1]) for c in d["conditions"]),
+        imports=tuple((i[0], i[1]) for i in d.get("imports", ())),
     )
 
 

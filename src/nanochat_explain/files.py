@@ -16,17 +16,15 @@ def _default_mode() -> int:
     return 0o666 & ~umask
 
 
-def write_atomic(path: Path, text: str, *, force: bool = False,
-                 keep_existing: bool = False) -> bool:
+def write_atomic(path: Path, text: str, *, force: bool = False) -> bool:
     """Write ``text`` to ``path`` through a temporary file and a rename.
 
     Returns False when the file already holds exactly ``text``. An existing file with
-    other content is replaced only with ``force``; with ``keep_existing`` any existing
-    file is (even one with the same content). A symbolic link is never written
+    other content is replaced only with ``force``. A symbolic link is never written
     through, so a write cannot escape the folder it was aimed at.
     """
     data = text.encode("utf-8")
-    if not needs_write(path, data, force=force, keep_existing=keep_existing):
+    if not needs_write(path, data, force=force):
         return False
     mode = path.stat().st_mode & 0o777 if path.exists() else _default_mode()
     try:
@@ -47,8 +45,7 @@ def write_atomic(path: Path, text: str, *, force: bool = False,
     return True
 
 
-def needs_write(path: Path, data: bytes, *, force: bool = False,
-                keep_existing: bool = False) -> bool:
+def needs_write(path: Path, data: bytes, *, force: bool = False) -> bool:
     """Whether writing ``data`` to ``path`` changes it; raises when the write would be
     refused (see :func:`write_atomic`), so that a command writing several files can check
     them all before it writes any."""
@@ -58,8 +55,6 @@ def needs_write(path: Path, data: bytes, *, force: bool = False,
         raise UsageError("is a directory", file=str(path))
     if not path.exists():
         return True
-    if keep_existing and not force:
-        raise UsageError("already exists; pass --force to overwrite it", file=str(path))
     try:
         if path.read_bytes() == data:
             return False

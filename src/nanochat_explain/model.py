@@ -42,6 +42,17 @@ class ClaimSpec:
 
 
 @dataclass(frozen=True)
+class Form:
+    """Another form of an item: how the code looked in another nanochat version, or how a
+    fork commonly does it. It replaces some of the item's fields and all of its claims."""
+
+    label: str  # short name of this form, shown beside the item
+    claims: tuple[str, ...]
+    fields: tuple[tuple[str, Any], ...] = ()  # the item's fields this form replaces
+    differs: str = ""  # a form beyond upstream nanochat: how the code differs from upstream
+
+
+@dataclass(frozen=True)
 class Box:
     """A box drawn in the diagram, named by a label that occurs in it."""
 
@@ -55,6 +66,8 @@ class Note:
 
     text: str
     claims: tuple[str, ...]
+    form: str = ""
+    forms: tuple[Form, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,6 +77,8 @@ class Component:
     what: str
     why: str
     claims: tuple[str, ...]
+    form: str = ""  # the label of this (the newest upstream) form, when there are others
+    forms: tuple[Form, ...] = ()  # the other forms, tried in order when this one fails
 
 
 @dataclass(frozen=True)
@@ -72,6 +87,8 @@ class Comparison:
     nanochat: str
     claims: tuple[str, ...]
     others: tuple[tuple[str, str], ...]  # (column, text) in compare_with order
+    form: str = ""
+    forms: tuple[Form, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,6 +119,13 @@ class Template:
     claims: tuple[ClaimSpec, ...]
     notes: tuple[Note, ...] = ()
     aliases: tuple[str, ...] = ()
+    # other forms of the summary (field "summary") and of the diagram (fields "diagram",
+    # "boxes"); the label of the template's own summary and diagram
+    summary_form: str = ""
+    summary_forms: tuple[Form, ...] = ()
+    diagram_form: str = ""
+    diagram_forms: tuple[Form, ...] = ()
+    entry: tuple[str, ...] = ()  # the symbols whose code the module explains, for uncovered
     # the canonical form of each expression the claims compare, computed once at validation
     canon: tuple[tuple[str, str, str], ...] = field(default=(), repr=False, compare=False)
 
@@ -203,6 +227,21 @@ class Explanation:
     values: dict[str, Any] = field(default_factory=dict)
     depth: dict[str, Any] | None = None  # the concrete model for --depth (DepthReport.as_dict)
     depth_note: str | None = None  # why --depth could not be evaluated
+    choices: tuple[Any, ...] = ()  # forms.FormChoice: the form shown of each item with forms
+    uncovered: tuple[Any, ...] = ()  # uncovered.Uncovered: code no statement covers
+    original: Template | None = None  # the template with all its forms, before choosing
+    fork: Any = None  # fork.ForkDrift: against the fork's base, when there is one
+
+    def choice(self, section: str, index: int) -> Any:
+        """The FormChoice of an item with several forms, else None."""
+        for c in self.choices:
+            if c.section == section and c.index == index:
+                return c
+        return None
+
+    def _form(self, section: str, index: int) -> dict[str, Any]:
+        c = self.choice(section, index)
+        return {} if c is None else {"form": c.as_dict()}
 
     @property
     def status(self) -> Status:
@@ -215,6 +254,9 @@ class Explanation:
             "module": t.module,
             "title": t.title,
             "summary": self.template.summary,
+            "summary_status": self.summary.status.value,
+            "summary_claims": list(t.summary_claims),
+            **({"summary_form": c.as_dict()} if (c := self.choice("summary", 0)) else {}),
             "source": self.source.as_dict(),
             "diagram": self.diagram,
             "diagram_claims": list(t.diagram_claims),
@@ -225,8 +267,8 @@ class Explanation:
             ],
             "notes": [
                 {"text": text, "status": check.status.value, "location": check.location,
-                 "claims": list(note.claims)}
-                for note, text, check in self.notes
+                 "claims": list(note.claims), **self._form("notes", i)}
+                for i, (note, text, check) in enumerate(self.notes)
             ],
             "breakdown": [
                 {
@@ -237,8 +279,9 @@ class Explanation:
                     "status": check.status.value,
                     "location": check.location,
                     "claims": list(item.claims),
+                    **self._form("breakdown", i),
                 }
-                for item, what, why, check in self.breakdown
+                for i, (item, what, why, check) in enumerate(self.breakdown)
             ],
             "comparisons": [
                 {
@@ -248,8 +291,9 @@ class Explanation:
                     "location": check.location,
                     "claims": list(row.claims),
                     "others": dict(row.others),
+                    **self._form("comparisons", i),
                 }
-                for row, text, check in self.comparisons
+                for i, (row, text, check) in enumerate(self.comparisons)
             ],
             "papers": [
                 {
@@ -266,4 +310,7 @@ class Explanation:
                 "depth": self.depth} if self.depth is not None else {}),
             **({"depth_unavailable": self.depth_note} if self.depth_note else {}),
             "claims": [r.as_dict() for r in self.results],
+            "forms": [c.as_dict() for c in self.choices],
+            "uncovered": [u.as_dict() for u in self.uncovered],
+            **({"fork": self.fork.as_dict()} if self.fork is not None else {}),
         }

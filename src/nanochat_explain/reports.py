@@ -78,6 +78,8 @@ class CheckReport:
     source: SourceInfo
     modules: tuple[tuple[str, tuple[Result, ...]], ...]
     coverage: tuple[tuple[int, int], ...] = ()  # (backed, all) items, per module
+    choices: tuple[tuple[str, tuple[Any, ...]], ...] = ()  # (module, forms.FormChoice...)
+    uncovered: tuple[tuple[str, tuple[Any, ...]], ...] = ()  # (module, uncovered.Uncovered...)
 
     def count(self, status: Status) -> int:
         return sum(r.status is status for _, results in self.modules for r in results)
@@ -92,7 +94,9 @@ class CheckReport:
             "source": self.source.as_dict(),
             "modules": [
                 {"module": name, "claims": [r.as_dict() for r in results],
-                 "coverage": {"backed": backed, "items": total}}
+                 "coverage": {"backed": backed, "items": total},
+                 "forms": [c.as_dict() for c in dict(self.choices).get(name, ())],
+                 "uncovered": [u.as_dict() for u in dict(self.uncovered).get(name, ())]}
                 for (name, results), (backed, total) in zip(self.modules, self.coverage,
                                                               strict=True)
             ],

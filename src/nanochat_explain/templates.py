@@ -16,6 +16,7 @@ from nanochat_explain.model import (
     ClaimSpec,
     Comparison,
     Component,
+    Form,
     Note,
     Paper,
     Template,
@@ -40,22 +41,37 @@ _TOP_KEYS = {
     "papers": (list, True),
     "claims": (list, True),
     "notes": (list, False),
+    "summary_form": (str, False),
+    "summary_forms": (list, False),
+    "entry": (list, False),
 }
-_DIAGRAM_KEYS = {"text": (str, True), "claims": (list, True), "boxes": (list, False)}
+_FORM_KEYS = {"form": (str, False), "forms": (list, False)}
+_DIAGRAM_KEYS = {"text": (str, True), "claims": (list, True), "boxes": (list, False),
+                 **_FORM_KEYS}
 _BOX_KEYS = {"label": (str, True), "claims": (list, True)}
-_NOTE_KEYS = {"text": (str, True), "claims": (list, True)}
+_NOTE_KEYS = {"text": (str, True), "claims": (list, True), **_FORM_KEYS}
 _COMPONENT_KEYS = {
     "name": (str, True),
     "symbol": (str, True),
     "what": (str, True),
     "why": (str, False),
     "claims": (list, True),
+    **_FORM_KEYS,
 }
 _COMPARISON_KEYS = {
     "aspect": (str, True),
     "nanochat": (str, True),
     "claims": (list, True),
     "others": (dict, True),
+    **_FORM_KEYS,
+}
+# what another form of an item may replace: (key in the template, field of the item)
+_FORM_FIELDS: dict[str, dict[str, str]] = {
+    "component": {"name": "name", "symbol": "symbol", "what": "what", "why": "why"},
+    "comparison": {"nanochat": "nanochat"},
+    "note": {"text": "text"},
+    "summary": {"text": "summary"},
+    "diagram": {"text": "diagram", "boxes": "boxes"},
 }
 _PAPER_KEYS = {
     "title": (str, True),
@@ -179,28 +195,69 @@ def parse(text: str, filename: str) -> Template:
                 raise ctx.error(f"unknown claim id {ref!r}", (*path, i))
         return out
 
+    def boxes_of(text: str, raw_boxes: list[Any], path: Path_,
+                 text_path: Path_) -> tuple[Box, ...]:
+        boxes = []
+        for i, raw in enumerate(raw_boxes):
+            box = _mapping(ctx, raw, (*path, i), _BOX_KEYS)
+            if box["label"] not in text:
+                raise ctx.error(f"label {box['label']!r} does not occur in the diagram",
+                                (*path, i, "label"))
+            boxes.append(Box(box["label"], refs(box["claims"], (*path, i, "claims"))))
+        for line, content in drawn_boxes(text):
+            if not any(b.label in content for b in boxes):
+                raise ctx.error(f"the box drawn at diagram line {line} "
+                                f"({' '.join(content.split())!r}) is not backed: name it in "
+                                f"{'.'.join(str(p) for p in path)}", text_path)
+        return tuple(boxes)
+
+    def forms(raw: dict[str, Any], path: Path_, kind: str,
+              key: str = "forms") -> tuple[Form, ...]:
+        allowed = _FORM_FIELDS[kind]
+        spec: dict[str, tuple[type, bool]] = {
+            "form": (str, True), "claims": (list, True), "differs": (str, False),
+            **{key: (list if key == "boxes" else str, False) for key in allowed}}
+        out = []
+        labels = {raw.get("form", "")}
+        for i, form_raw in enumerate(raw.get(key, [])):
+            fpath = (*path, key, i)
+            form = _mapping(ctx, form_raw, fpath, spec)
+            if form["form"] in labels:
+                raise ctx.error(f"form {form['form']!r} is named twice", (*fpath, "form"))
+            labels.add(form["form"])
+            fields: list[tuple[str, Any]] = []
+            for key, field_name in allowed.items():
+                if key == "boxes":
+                    continue
+                if key in form:
+                    fields.append((field_name, form[key]))
+            if kind == "diagram":
+                text = form.get("text", raw["text"])
+                fields.append(("boxes", boxes_of(text, form.get("boxes", []), (*fpath, "boxes"),
+                                                 (*fpath, "text"))))
+            out.append(Form(form["form"], refs(form["claims"], (*fpath, "claims")),
+                            tuple(fields), form.get("differs", "")))
+        if out and not raw.get("form"):
+            raise ctx.error(f"an item with other forms names its own with "
+                            f"'{'summary_form' if kind == 'summary' else 'form'}'", path)
+        return tuple(out)
+
     diagram = _mapping(ctx, top["diagram"], ("diagram",), _DIAGRAM_KEYS)
-    boxes = []
-    for i, raw in enumerate(diagram.get("boxes", [])):
-        box = _mapping(ctx, raw, ("diagram", "boxes", i), _BOX_KEYS)
-        if box["label"] not in diagram["text"]:
-            raise ctx.error(f"label {box['label']!r} does not occur in the diagram",
-                            ("diagram", "boxes", i, "label"))
-        boxes.append(Box(box["label"], refs(box["claims"], ("diagram", "boxes", i, "claims"))))
-    for line, content in drawn_boxes(diagram["text"]):
-        if not any(b.label in content for b in boxes):
-            raise ctx.error(f"the box drawn at diagram line {line} ({' '.join(content.split())!r})"
-                            " is not backed: name it in diagram.boxes", ("diagram", "text"))
+    boxes = boxes_of(diagram["text"], diagram.get("boxes", []), ("diagram", "boxes"),
+                     ("diagram", "text"))
     notes = []
     for i, raw in enumerate(top.get("notes", [])):
         note = _mapping(ctx, raw, ("notes", i), _NOTE_KEYS)
-        notes.append(Note(note["text"], refs(note["claims"], ("notes", i, "claims"))))
+        notes.append(Note(note["text"], refs(note["claims"], ("notes", i, "claims")),
+                          note.get("form", ""), forms(note, ("notes", i), "note")))
     breakdown = []
     for i, raw in enumerate(top["breakdown"]):
         item = _mapping(ctx, raw, ("breakdown", i), _COMPONENT_KEYS)
         breakdown.append(Component(item["name"], item["symbol"], item["what"],
                                    item.get("why", ""),
-                                   refs(item["claims"], ("breakdown", i, "claims"))))
+                                   refs(item["claims"], ("breakdown", i, "claims")),
+                                   item.get("form", ""), forms(item, ("breakdown", i),
+                                                               "component")))
     compare_with = _strings(ctx, top["compare_with"], ("compare_with",), nonempty=True)
     comparisons = []
     for i, raw in enumerate(top["comparisons"]):
@@ -216,7 +273,9 @@ def parse(text: str, filename: str) -> Template:
                                 ("comparisons", i, "others"))
         comparisons.append(Comparison(row["aspect"], row["nanochat"],
                                       refs(row["claims"], ("comparisons", i, "claims")),
-                                      tuple((col, others[col]) for col in compare_with)))
+                                      tuple((col, others[col]) for col in compare_with),
+                                      row.get("form", ""),
+                                      forms(row, ("comparisons", i), "comparison")))
     papers = []
     for i, raw in enumerate(top["papers"]):
         p = _mapping(ctx, raw, ("papers", i), _PAPER_KEYS)
@@ -234,7 +293,7 @@ def parse(text: str, filename: str) -> Template:
         sources=sources,
         diagram=diagram["text"],
         diagram_claims=refs(diagram["claims"], ("diagram", "claims")),
-        boxes=tuple(boxes),
+        boxes=boxes,
         breakdown=tuple(breakdown),
         compare_with=compare_with,
         comparisons=tuple(comparisons),
@@ -243,6 +302,13 @@ def parse(text: str, filename: str) -> Template:
         notes=tuple(notes),
         aliases=_strings(ctx, top.get("aliases", []), ("aliases",), nonempty=False),
         canon=canonical_forms(_expressions(claims)),
+        summary_form=top.get("summary_form", ""),
+        summary_forms=forms({"form": top.get("summary_form", ""), "text": top["summary"],
+                             "summary_forms": top.get("summary_forms", [])},
+                            (), "summary", "summary_forms"),
+        diagram_form=diagram.get("form", ""),
+        diagram_forms=forms(diagram, ("diagram",), "diagram"),
+        entry=_strings(ctx, top.get("entry", []), ("entry",), nonempty=False),
     )
     _check_placeholders(ctx, template)
     return template
@@ -271,7 +337,6 @@ def drawn_boxes(text: str) -> list[tuple[int, str]]:
 def _claims(ctx: _Ctx, raw_claims: list[Any], sources: tuple[str, ...]) -> tuple[ClaimSpec, ...]:
     out: list[ClaimSpec] = []
     seen_ids: set[str] = set()
-    seen_as: set[str] = set()
     for i, raw in enumerate(raw_claims):
         path: Path_ = ("claims", i)
         if not isinstance(raw, dict):
@@ -310,12 +375,9 @@ def _claims(ctx: _Ctx, raw_claims: list[Any], sources: tuple[str, ...]) -> tuple
                                 f"{', '.join(group)}", path)
         if kind.symbol == "required" and "symbol" not in raw:
             raise ctx.error(f"missing required key 'symbol' for a {kind_name} claim", path)
-        if "as" in raw:
-            if not kind.supplies_value:
-                raise ctx.error(f"a {kind_name} claim supplies no value for 'as'", (*path, "as"))
-            if raw["as"] in seen_as:
-                raise ctx.error(f"placeholder {raw['as']!r} is supplied twice", (*path, "as"))
-            seen_as.add(raw["as"])
+        # several claims may supply one placeholder: other forms read the value elsewhere
+        if "as" in raw and not kind.supplies_value:
+            raise ctx.error(f"a {kind_name} claim supplies no value for 'as'", (*path, "as"))
         file = _relpath(ctx, raw.get("file", sources[0]), (*path, "file"))
         if file not in sources:
             raise ctx.error(f"{file!r} is not among the template's sources", (*path, "file"))
@@ -326,19 +388,31 @@ def _claims(ctx: _Ctx, raw_claims: list[Any], sources: tuple[str, ...]) -> tuple
 
 
 def _texts(t: Template) -> Iterable[tuple[Path_, str]]:
+    def of_forms(path: Path_, forms: tuple[Form, ...]) -> Iterable[tuple[Path_, str]]:
+        for j, form in enumerate(forms):
+            for name, value in form.fields:
+                if isinstance(value, str):
+                    yield (*path, "forms", j, name), value
+            yield (*path, "forms", j, "form"), form.label
+
     yield ("diagram", "text"), t.diagram
+    yield from of_forms(("diagram",), t.diagram_forms)
     for i, item in enumerate(t.breakdown):
         yield ("breakdown", i, "what"), item.what
         yield ("breakdown", i, "why"), item.why
+        yield from of_forms(("breakdown", i), item.forms)
     for i, row in enumerate(t.comparisons):
         yield ("comparisons", i, "nanochat"), row.nanochat
+        yield from of_forms(("comparisons", i), row.forms)
     for i, note in enumerate(t.notes):
         yield ("notes", i, "text"), note.text
+        yield from of_forms(("notes", i), note.forms)
 
 
 def _check_placeholders(ctx: _Ctx, t: Template) -> None:
     # `list` shows summaries without reading any code, so they carry no values
-    m = PLACEHOLDER.search(t.summary)
+    m = PLACEHOLDER.search(" ".join([t.summary, *(dict(f.fields).get("summary", "")
+                                                  for f in t.summary_forms)]))
     if m:
         raise ctx.error(f"placeholder {{{m.group(1)}}} is not allowed in a summary, which "
                         "`list` shows without reading the code", ("summary",))
@@ -364,17 +438,22 @@ class Catalog:
     modules: tuple[str, ...]
     alias_of: tuple[tuple[str, str], ...]  # (alias, module)
     packed: tuple[bytes, ...] = field(repr=False)  # a pickled Template per module
+    # every symbol any template names, so one module's uncovered code needs one template
+    mentioned: frozenset[str] = frozenset()
     _loaded: dict[str, Template] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, templates: Iterable[Template]) -> Catalog:
         import pickle
 
+        from nanochat_explain.uncovered import mentioned_names
+
         templates = tuple(templates)
         catalog = cls(tuple(t.module for t in templates),
                       tuple((a, t.module) for t in templates for a in t.aliases),
                       tuple(pickle.dumps(t, protocol=pickle.HIGHEST_PROTOCOL)
-                            for t in templates))
+                            for t in templates),
+                      mentioned_names(templates))
         catalog._loaded.update((t.module, t) for t in templates)
         return catalog
 
@@ -439,7 +518,8 @@ def load_packaged(cache: bool = True) -> Catalog:
 PREBUILT = "templates.pickle"
 # the package's own folder: importlib.resources would cost more to import than all of this
 PACKAGE = Path(__file__).resolve().parent
-_VALIDATION_CODE = ("templates.py", "model.py", "claims.py", "yamlsafe.py", "facts.py")
+_VALIDATION_CODE = ("templates.py", "model.py", "claims.py", "yamlsafe.py", "facts.py",
+                    "uncovered.py")
 
 
 def _packaged_texts() -> list[tuple[str, str]]:

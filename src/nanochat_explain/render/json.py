@@ -10,6 +10,7 @@ from nanochat_explain.render import Options
 
 if TYPE_CHECKING:
     from nanochat_explain.diffing import ModuleDiff
+    from nanochat_explain.finding import FindReport
     from nanochat_explain.history import ModuleHistory
     from nanochat_explain.reports import CheckReport, CoverageReport, Listing
 
@@ -44,3 +45,7 @@ def history(h: ModuleHistory, options: Options) -> str:
 
 def listing(listed: Listing, options: Options) -> str:
     return _dump(listed.as_dict())
+
+
+def find(report: FindReport, options: Options) -> str:
+    return _dump(report.as_dict())

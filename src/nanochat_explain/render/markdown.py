@@ -11,29 +11,35 @@ from nanochat_explain.render.mdtext import cell, code
 from nanochat_explain.render.mdtext import inline as md
 from nanochat_explain.render.text import (
     NOTES_HEADING,
+    UNCOVERED_HEADING,
     config_rows,
     cost_rows,
     coverage_text,
     depth_heading,
     diff_text,
     drift_heading,
+    drift_lines,
+    fork_lines,
+    form_text,
     group_rows,
     history_heading,
     history_rows,
     missing_text,
     param_rows,
-    problem_line,
+    problem_refs,
     problems,
     shown,
     source_line,
     still_claims,
     summary_counts,
     unchanged,
+    uncovered_line,
     verdict,
 )
 
 if TYPE_CHECKING:
     from nanochat_explain.diffing import ModuleDiff
+    from nanochat_explain.finding import FindReport
     from nanochat_explain.history import ModuleHistory
     from nanochat_explain.reports import CheckReport, CoverageReport, Listing
 
@@ -52,9 +58,16 @@ def _where(check: Checked) -> str:
     return f"{check.status.mark} {code(check.location)}"
 
 
-def _problems(results: tuple[Result, ...] | list[Result], indent: str = "") -> list[str]:
-    """What the code has now, one bold item per claim that no longer holds."""
-    return [f"{indent}- **{md(problem_line(r))}**" for r in results]
+def _problems(check: Checked, indent: str = "") -> list[str]:
+    """Which of a piece's claims no longer hold, in bold (what the code has now is said
+    once, in the drift list at the top)."""
+    return [f"{indent}- **{md(line)}**" for line in problem_refs(check)]
+
+
+def _form(exp: Explanation, section: str, index: int) -> list[str]:
+    """Which form of the item the code has, when the template knows several."""
+    text = form_text(exp, section, index)
+    return [] if text is None else [f"*{md(text)}*", ""]
 
 
 def _said(check: Checked, text: str) -> str:
@@ -69,10 +82,13 @@ def explanation(exp: Explanation, options: Options) -> str:
     sources = ", ".join(code(s) for s in t.sources)
     out += [f"*{md(source_line(exp.source))} · {sources}*", "",
             f"{exp.summary.status.mark} {_said(exp.summary, t.summary)}", ""]
+    fork = fork_lines(exp)
+    if fork:
+        out += [f"**{md(fork[0])}**", "", *(f"- {md(line.strip())}" for line in fork[1:]), ""]
     bad = problems(exp)
     if bad:
         out += [f"> **{md(drift_heading(bad))}**", ">"]
-        out += [f"> - {md(problem_line(r))}" for r in bad]
+        out += [f"> - {md(line)}" for line in drift_lines(bad)]
         out.append("")
     out += _diagram(exp)
     out += _depth(exp)
@@ -80,6 +96,7 @@ def explanation(exp: Explanation, options: Options) -> str:
     out += _notes(exp)
     out += _comparisons(exp)
     out += _papers(exp)
+    out += _uncovered(exp)
     out += _claims(exp)
     return "\n".join(out).rstrip("\n") + "\n"
 
@@ -89,28 +106,30 @@ def _diagram(exp: Explanation) -> list[str]:
     fence = "````" if "```" in exp.diagram else "```"
     out = ["## Data flow", "", f"{fence}text", exp.diagram.rstrip("\n"), fence, ""]
     out += [f"{d.status.mark} backed by {len(d.results)} claims.", ""]
+    out += _form(exp, "diagram", 0)
     if d.problems:
-        out += [*_problems(d.problems), ""]
+        out += [*_problems(d), ""]
     if exp.boxes:
         rows = [[check.status.mark, code(box.label), code(check.location)]
                 for box, check in exp.boxes]
         out += [*_table(["", "Box", "Where"], rows), ""]
         for box, check in exp.boxes:
             if check.problems:
-                out += [f"Box {code(box.label)}:", "", *_problems(check.problems), ""]
+                out += [f"Box {code(box.label)}:", "", *_problems(check), ""]
     return out
 
 
 def _components(exp: Explanation) -> list[str]:
     """A section per component: a table cell cannot hold a paragraph of prose."""
     out = ["## Components", ""]
-    for item, what, why, check in exp.breakdown:
+    for i, (item, what, why, check) in enumerate(exp.breakdown):
         out += [f"### {check.status.mark} {md(item.name)}", "",
                 f"{code(item.symbol)} · {code(check.location)}", "", _said(check, what), ""]
+        out += _form(exp, "breakdown", i)
         if why:
             out += [f"Why: {md(why)}", ""]
         if check.problems:
-            out += [*_problems(check.problems), ""]
+            out += [*_problems(check), ""]
     return out
 
 
@@ -118,9 +137,11 @@ def _notes(exp: Explanation) -> list[str]:
     if not exp.notes:
         return []
     out = [f"## {md(NOTES_HEADING)}", ""]
-    for _, text, check in exp.notes:
-        out.append(f"- {check.status.mark} {_said(check, text)} ({code(check.location)})")
-        out += _problems(check.problems, "  ")
+    for i, (_, text, check) in enumerate(exp.notes):
+        form = form_text(exp, "notes", i)
+        out.append(f"- {check.status.mark} {_said(check, text)} ({code(check.location)})"
+                   + (f" *({md(form)})*" if form else ""))
+        out += _problems(check, "  ")
     return [*out, ""]
 
 
@@ -131,9 +152,11 @@ def _comparisons(exp: Explanation) -> list[str]:
              *(md(o) for _, o in row.others)]
             for row, text, check in exp.comparisons]
     out += [*_table(["Aspect", "nanochat", *t.compare_with], rows), ""]
-    for row, _, check in exp.comparisons:
-        if check.problems:
-            out += [f"{md(row.aspect)}:", "", *_problems(check.problems), ""]
+    for i, (row, _, check) in enumerate(exp.comparisons):
+        form = form_text(exp, "comparisons", i)
+        if form or check.problems:  # below the table, to keep its cells short
+            out += [f"{md(row.aspect)}:", "", *([f"- *{md(form)}*"] if form else []),
+                    *_problems(check), ""]
     return out
 
 
@@ -143,6 +166,13 @@ def _papers(exp: Explanation) -> list[str]:
             for p in exp.template.papers]
     return ["## Papers", "", *_table(["Paper", "First author", "Year", "arXiv", "Backs"], rows),
             ""]
+
+
+def _uncovered(exp: Explanation) -> list[str]:
+    if not exp.uncovered:
+        return []
+    return [f"## {md(UNCOVERED_HEADING)}", "",
+            *(f"- {code(uncovered_line(u))}" for u in exp.uncovered), ""]
 
 
 def _claims(exp: Explanation) -> list[str]:
@@ -280,3 +310,25 @@ def listing(listed: Listing, options: Options) -> str:
         return "\n".join(_table(head, rows)) + "\n"
     lines = [md(source_line(listed.source)), "", *_table([*head, "Files"], rows)]
     return "\n".join(lines) + "\n"
+
+
+def find(report: FindReport, options: Options) -> str:
+    out = [f"# find: {md(report.query) or '(no words)'}", "",
+           f"*{md(source_line(report.source))}*", ""]
+    if not report.empty_query and not report.modules:
+        out.append(f"Nothing matches *{md(' '.join(report.terms))}*; the modules: "
+                   + ", ".join(code(m) for m in report.all_modules) + ".")
+        return "\n".join(out) + "\n"
+    if report.empty_query:
+        out += ["No words to search for; the modules (explain one with "
+                "`nanochat-explain explain MODULE`):", ""]
+    out += _table(["Module", "", "Title", "Matches"],
+                  [[code(m.module), m.status.mark, md(m.title), md(", ".join(m.matched))]
+                   for m in report.modules])
+    if report.hits:
+        out += ["", "## Statements", ""]
+        out += _table(["", "Module", "Kind", "Statement", "Where"],
+                      [[h.status.mark, code(h.module), md(h.kind),
+                        md(h.name if h.text == h.name else f"{h.name}: {h.text}"),
+                        code(h.location) if h.location else ""] for h in report.hits])
+    return "\n".join(out) + "\n"

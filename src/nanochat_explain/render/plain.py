@@ -9,29 +9,36 @@ from nanochat_explain.model import Explanation, Status
 from nanochat_explain.render import Options
 from nanochat_explain.render.text import (
     NOTES_HEADING,
+    UNCOVERED_HEADING,
     config_rows,
     cost_rows,
     coverage_text,
     depth_heading,
     diff_text,
     drift_heading,
+    drift_lines,
+    fork_lines,
+    form_text,
     group_rows,
     history_heading,
     history_rows,
     missing_text,
     param_rows,
     problem_line,
+    problem_refs,
     problems,
     shown,
     source_line,
     still_claims,
     summary_counts,
     unchanged,
+    uncovered_line,
     verdict,
 )
 
 if TYPE_CHECKING:
     from nanochat_explain.diffing import ModuleDiff
+    from nanochat_explain.finding import FindReport
     from nanochat_explain.history import ModuleHistory
     from nanochat_explain.reports import CheckReport, CoverageReport, Listing
 
@@ -49,48 +56,62 @@ def explanation(exp: Explanation, options: Options) -> str:
     out.append(f"{source_line(exp.source)} · {', '.join(t.sources)}")
     out.append("")
     out += _wrap(f"{exp.summary.status.mark} {verdict(exp.summary)}{t.summary}", "", w, "  ")
+    fork = fork_lines(exp)
+    if fork:
+        out += ["", *fork]
     bad = problems(exp)
     if bad:
         out += ["", drift_heading(bad)]
-        out += [f"  {problem_line(r)}" for r in bad]
+        out += [f"  {line}" for line in drift_lines(bad)]
     d = exp.diagram_check
     out += ["", f"Data flow  {d.status.mark} {len(d.results)} claims", ""]
     out += ["    " + line if line else "" for line in exp.diagram.rstrip("\n").split("\n")]
-    for r in d.problems:
-        out.append(f"  {problem_line(r)}")
+    out += [f"  {line}" for line in problem_refs(d)]
+    out += _form(exp, "diagram", 0, "  ")
     if exp.boxes:
         out.append("")
         for box, check in exp.boxes:
             out.append(f"  {check.status.mark} {box.label}  ({check.location})")
-            out += [f"      {problem_line(r)}" for r in check.problems]
+            out += [f"      {line}" for line in problem_refs(check)]
     out += _depth(exp)
     out += ["", "Components", ""]
-    for item, what, why, check in exp.breakdown:
+    for i, (item, what, why, check) in enumerate(exp.breakdown):
         out.append(f"  {check.status.mark} {item.name}  ({item.symbol}, {check.location})")
+        out += _form(exp, "breakdown", i, "      ")
         out += _wrap(verdict(check) + what, "      ", w)
         if why:
             out += _wrap("Why: " + why, "      ", w)
-        out += [f"      {problem_line(r)}" for r in check.problems]
+        out += [f"      {line}" for line in problem_refs(check)]
     if exp.notes:
         out += ["", NOTES_HEADING, ""]
-        for _, text, check in exp.notes:
+        for i, (_, text, check) in enumerate(exp.notes):
             out += _wrap(f"{check.status.mark} {verdict(check)}{text}  ({check.location})", "  ",
                          w, "    ")
-            out += [f"      {problem_line(r)}" for r in check.problems]
+            out += _form(exp, "notes", i, "    ")
+            out += [f"      {line}" for line in problem_refs(check)]
     out += ["", "Compared with standard implementations", ""]
-    for row, text, check in exp.comparisons:
+    for i, (row, text, check) in enumerate(exp.comparisons):
         out.append(f"  {row.aspect}")
         out.append(f"    {check.status.mark} nanochat: {verdict(check)}{text}  ({check.location})")
+        out += _form(exp, "comparisons", i, "      ")
         for col, other in row.others:
             out.append(f"      {col}: {other}")
-        out += [f"      {problem_line(r)}" for r in check.problems]
+        out += [f"      {line}" for line in problem_refs(check)]
     out += ["", "Papers", ""]
     for p in t.papers:
         out += _wrap(f"- {p.title}. {p.first_author}, {p.year}. arXiv:{p.arxiv}. "
                      f"Backs: {p.backs}.", "  ", w, "    ")
+    if exp.uncovered:
+        out += ["", UNCOVERED_HEADING, ""]
+        out += [f"  {uncovered_line(u)}" for u in exp.uncovered]
     counts = {s: sum(r.status is s for r in exp.results) for s in Status}
     out += ["", "Claims: " + ", ".join(f"{counts[s]} {s.value}" for s in Status)]
     return "\n".join(out) + "\n"
+
+
+def _form(exp: Explanation, section: str, index: int, indent: str) -> list[str]:
+    text = form_text(exp, section, index)
+    return [] if text is None else _wrap(text, indent, 100, indent + "  ")
 
 
 def document(exps: list[Explanation], options: Options) -> str:
@@ -185,4 +206,31 @@ def listing(listed: Listing, options: Options) -> str:
         out.append(f"{' ' * width}  {extra}")
         if missing is not None:
             out.append(f"{' ' * width}  {missing_text(missing)}")
+    return "\n".join(out) + "\n"
+
+
+def find(report: FindReport, options: Options) -> str:
+    head = f"find {report.query!r}: {source_line(report.source)}"
+    if report.empty_query:
+        out = [head, "", "No words to search for; the modules (explain one with: "
+               "nanochat-explain explain MODULE):"]
+    elif not report.modules:
+        return (f"{head}\nnothing matches {' '.join(report.terms)!r}; the modules: "
+                f"{', '.join(report.all_modules)}\n")
+    else:
+        out = [head, "", "Modules"]
+    width = max(len(m.module) for m in report.modules)
+    for m in report.modules:
+        partial = m.matched and len(m.matched) < len(report.terms)
+        matched = f"  (matches: {', '.join(m.matched)})" if partial else ""
+        out += _wrap(f"{m.module.ljust(width)}  {m.status.mark} {m.title}{matched}", "  ",
+                     options.width, " " * (width + 6))
+    if report.hits:
+        out += ["", "Statements"]
+    for h in report.hits:
+        where = f"  ({h.location})" if h.location else ""
+        out += _wrap(f"{h.status.mark} {h.module} · {h.kind} · {h.name}{where}", "  ",
+                     options.width, "      ")
+        if h.text != h.name:
+            out += _wrap(h.text, "      ", options.width)
     return "\n".join(out) + "\n"

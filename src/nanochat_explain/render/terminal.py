@@ -22,17 +22,23 @@ from nanochat_explain.model import Checked, Explanation, Result, Status
 from nanochat_explain.render import Options
 from nanochat_explain.render.text import (
     NOTES_HEADING,
+    UNCOVERED_HEADING,
     DiagramFit,
     config_rows,
     cost_rows,
     depth_heading,
     drift_heading,
+    drift_lines,
     fit_diagram,
+    fork_lines,
+    form_text,
     group_rows,
     param_rows,
     problem_line,
+    problem_refs,
     problems,
     source_line,
+    uncovered_line,
     verdict,
 )
 
@@ -81,15 +87,25 @@ def _problems(results: tuple[Result, ...] | list[Result]) -> Text:
     return text
 
 
-def _body(body: str, check: Checked) -> Text:
-    """A statement with, when it no longer holds, the label saying so and what the code
-    has now below it."""
+def _refs(check: Checked) -> Text:
+    """Which of a piece's claims fail (what the code has now is said once, at the top)."""
+    text = Text()
+    for line in problem_refs(check):
+        text.append("\n" + line, style=_STYLE[check.status])
+    return text
+
+
+def _body(body: str, check: Checked, form: str | None = None) -> Text:
+    """A statement with, when it no longer holds, the label saying so and its failing
+    claims below it; and the form of the item the code has, when there are several."""
     text = Text()
     label = verdict(check)
     if label:
         text.append(label, style=_STYLE[check.status])
     text.append(body)
-    text.append(_problems(check.problems))
+    if form:
+        text.append("\n" + form, style="magenta")
+    text.append(_refs(check))
     return text
 
 
@@ -113,6 +129,7 @@ def print_explanation(console: Console, exp: Explanation) -> Console:
     _print_notes(console, exp)
     _print_comparisons(console, exp)
     _print_papers(console, exp)
+    _print_uncovered(console, exp)
     _print_counts(console, exp)
     return console
 
@@ -125,9 +142,13 @@ def _print_header(console: Console, exp: Explanation) -> None:
     summary.append(exp.summary.status.mark + " ", style=_STYLE[exp.summary.status])
     summary.append(_body(t.summary, exp.summary))
     console.print(summary)
+    fork = fork_lines(exp)
+    if fork:
+        console.print(Text("\n".join(fork), style="magenta"))
     bad = problems(exp)
     if bad:
-        console.print(Panel(_problems(bad)[1:], title=drift_heading(bad), border_style="red",
+        lines = Text("\n").join(Text(line, style="red") for line in drift_lines(bad))
+        console.print(Panel(lines, title=drift_heading(bad), border_style="red",
                             title_align="left"))
 
 
@@ -149,8 +170,11 @@ def _print_diagram(console: Console, exp: Explanation) -> None:
         if cut:
             row.append(fit.marker, style="reverse yellow")
         console.print(row, no_wrap=True, overflow="ignore", crop=False)
+    diagram_form = form_text(exp, "diagram", 0)
+    if diagram_form:
+        console.print(Text(diagram_form, style="magenta"))
     if d.problems:
-        console.print(_problems(d.problems)[1:])
+        console.print(_refs(d)[1:])
     if exp.boxes:
         console.print()
     for box, check in exp.boxes:
@@ -158,7 +182,7 @@ def _print_diagram(console: Console, exp: Explanation) -> None:
         entry.append(check.status.mark, style=_STYLE[check.status])
         entry.append(f" {box.label}  ")
         entry.append(_where(check))
-        entry.append(_problems(check.problems))
+        entry.append(_refs(check))
         console.print(entry)
 
 
@@ -196,26 +220,28 @@ def _section(console: Console, title: str) -> None:
 def _print_components(console: Console, exp: Explanation) -> None:
     if _stacked(console):
         _section(console, "Components")
-        for item, what, why, check in exp.breakdown:
+        for i, (item, what, why, check) in enumerate(exp.breakdown):
             _stacked_item(console, check, item.name, f"{item.symbol} · ",
-                          what + (f"\nWhy: {why}" if why else ""))
+                          what + (f"\nWhy: {why}" if why else ""),
+                          form_text(exp, "breakdown", i))
         return
     table = Table(title="Components", title_justify="left", show_lines=True, expand=True)
     table.add_column("", width=1)
     table.add_column("Component / where", no_wrap=True,
                      min_width=_longest([c.location for *_, c in exp.breakdown]))
     table.add_column("What / why", ratio=1, overflow="fold")
-    for item, what, why, check in exp.breakdown:
+    for i, (item, what, why, check) in enumerate(exp.breakdown):
         name = Text(item.name, style="bold")
         name.append("\n")
         name.append(_where(check))
         body = what + (f"\nWhy: {why}" if why else "")
-        table.add_row(_mark(check.status), name, _body(body, check))
+        table.add_row(_mark(check.status), name,
+                      _body(body, check, form_text(exp, "breakdown", i)))
     console.print(table)
 
 
 def _stacked_item(console: Console, check: Checked, name: str, context: str,
-                  body: str) -> None:
+                  body: str, form: str | None = None) -> None:
     """``✓ name  context file:line`` and the body below it, indented."""
     head = Text("  ")
     head.append(check.status.mark, style=_STYLE[check.status])
@@ -223,7 +249,7 @@ def _stacked_item(console: Console, check: Checked, name: str, context: str,
     head.append(f"  {context}", style="dim")
     head.append(_where(check))
     console.print(head)
-    console.print(Padding(_body(body, check), (0, 0, 0, 6), expand=False))
+    console.print(Padding(_body(body, check, form), (0, 0, 0, 6), expand=False))
 
 
 def _print_notes(console: Console, exp: Explanation) -> None:
@@ -231,21 +257,23 @@ def _print_notes(console: Console, exp: Explanation) -> None:
         return
     if _stacked(console):
         _section(console, NOTES_HEADING)
-        for _, text, check in exp.notes:
+        for i, (_, text, check) in enumerate(exp.notes):
             line = Text("  ")
             line.append(check.status.mark, style=_STYLE[check.status])
             line.append(" ")
             line.append(_where(check))
             console.print(line)
-            console.print(Padding(_body(text, check), (0, 0, 0, 4), expand=False))
+            console.print(Padding(_body(text, check, form_text(exp, "notes", i)),
+                                  (0, 0, 0, 4), expand=False))
         return
     notes = Table(title=NOTES_HEADING, title_justify="left", show_lines=True, expand=True)
     notes.add_column("", width=1)
     notes.add_column("Note", ratio=1, overflow="fold")
     notes.add_column("Code", style="cyan", no_wrap=True,
                      min_width=_longest([c.location for *_, c in exp.notes]))
-    for _, text, check in exp.notes:
-        notes.add_row(_mark(check.status), _body(text, check), check.location)
+    for i, (_, text, check) in enumerate(exp.notes):
+        notes.add_row(_mark(check.status), _body(text, check, form_text(exp, "notes", i)),
+                      check.location)
     console.print(notes)
 
 
@@ -254,14 +282,15 @@ def _print_comparisons(console: Console, exp: Explanation) -> None:
     title = "Compared with standard implementations"
     if _stacked(console):
         _section(console, title)
-        for row, text, check in exp.comparisons:
+        for i, (row, text, check) in enumerate(exp.comparisons):
             console.print(Text(f"  {row.aspect}", style="bold"))
-            _nanochat = Text("    ")
-            _nanochat.append(check.status.mark + " ", style=_STYLE[check.status])
-            _nanochat.append("nanochat  ", style="bold")
-            _nanochat.append(_where(check))
-            console.print(_nanochat)
-            console.print(Padding(_body(text, check), (0, 0, 0, 6), expand=False))
+            head = Text("    ")
+            head.append(check.status.mark + " ", style=_STYLE[check.status])
+            head.append("nanochat  ", style="bold")
+            head.append(_where(check))
+            console.print(head)
+            console.print(Padding(_body(text, check, form_text(exp, "comparisons", i)),
+                                  (0, 0, 0, 6), expand=False))
             for col, other in row.others:
                 console.print(Padding(Text(f"{col}: ", style="bold").append(other),
                                       (0, 0, 0, 4)))
@@ -274,10 +303,10 @@ def _print_comparisons(console: Console, exp: Explanation) -> None:
                      width=_longest([c.location for *_, c in exp.comparisons]) + 2)
     for col in t.compare_with:
         table.add_column(escape(col), ratio=1, overflow="fold")
-    for row, text, check in exp.comparisons:
+    for i, (row, text, check) in enumerate(exp.comparisons):
         cell = Text()
         cell.append(check.status.mark + " ", style=_STYLE[check.status])
-        cell.append(_body(text, check))
+        cell.append(_body(text, check, form_text(exp, "comparisons", i)))
         cell.append("\n")
         cell.append(_where(check))
         table.add_row(row.aspect, cell, *(Text(o) for _, o in row.others))
@@ -301,6 +330,14 @@ def _print_papers(console: Console, exp: Explanation) -> None:
     for p in papers:
         table.add_row(Text(p.title), Text(p.first_author), str(p.year), p.arxiv, Text(p.backs))
     console.print(table)
+
+
+def _print_uncovered(console: Console, exp: Explanation) -> None:
+    if not exp.uncovered:
+        return
+    _section(console, UNCOVERED_HEADING)
+    for u in exp.uncovered:
+        console.print(Text("  " + uncovered_line(u)))
 
 
 def _print_counts(console: Console, exp: Explanation) -> None:

@@ -241,3 +241,110 @@ def _clip(text: str, width: int) -> str:
 
 def missing_text(missing: tuple[str, ...]) -> str:
     return f"missing here: {', '.join(missing)}" if missing else "all files present"
+
+
+# -- one failure, said once -------------------------------------------------------
+
+MAX_IDS = 6  # claim ids listed on one line before the rest are counted
+
+
+def _ids(ids: list[str]) -> str:
+    shown_ids = ", ".join(f"[{i}]" for i in ids[:MAX_IDS])
+    more = len(ids) - MAX_IDS
+    return shown_ids + (f" and {more} more" if more > 0 else "")
+
+
+def drift_lines(results: list[Result] | tuple[Result, ...]) -> list[str]:
+    """Each failing claim once; claims that fail for one cause (a file that is missing or
+    does not parse, a class that is gone) as one line naming the cause and the count."""
+    causes: dict[str, list[Result]] = {}
+    for r in results:
+        if r.status is Status.ERROR and r.detail.startswith("cannot check: "):
+            causes.setdefault(f"{r.file}: {r.detail.removeprefix('cannot check: ')}",
+                              []).append(r)
+        elif r.status is Status.ERROR and " not found in " in r.detail:
+            causes.setdefault(r.detail.split(" (nearest")[0], []).append(r)
+        else:
+            causes.setdefault(f"\0{r.id}", []).append(r)
+    lines = []
+    for cause, group in causes.items():
+        if cause.startswith("\0") or len(group) == 1:
+            lines += [problem_line(r) for r in group]
+        else:
+            lines.append(f"{Status.ERROR.mark} UNCHECKED {cause}: {len(group)} claims cannot "
+                         f"be checked: {_ids([r.id for r in group])}")
+    return lines
+
+
+def problem_refs(check: Any) -> list[str]:
+    """What an item says of its failing claims: their ids; the details are said once, in
+    the drift list at the top."""
+    bad = check.problems
+    if not bad:
+        return []
+    return [f"{Status.FAIL.mark} no longer holds: {_ids([r.id for r in bad])} (see the drift "
+            "list above)"]
+
+
+# -- forms --------------------------------------------------------------------------
+
+
+def form_text(exp: Explanation, section: str, index: int) -> str | None:
+    """Which form of the item the code has, and when upstream had it."""
+    from nanochat_explain.timeline import runs_of
+
+    choice = exp.choice(section, index)
+    if choice is None:
+        return None
+    from nanochat_explain.core import fill
+
+    label = fill(choice.label, exp.values)
+    if choice.differs:
+        return f"form: {label} — not upstream nanochat: {choice.differs}"
+    runs = runs_of(exp.template.module, choice.key)
+    newest = fill(choice.labels[0], exp.values)
+    mine = [i for i, run in enumerate(runs) if run.form == choice.label]
+    if not mine:
+        return f"form: {label}" + ("" if choice.newest else f"; upstream now: {newest}")
+    i = mine[-1]
+    run = runs[i]
+    text = f"form: {label} — upstream since {run.first} ({run.first_date})"
+    if i + 1 < len(runs):
+        text = (f"form: {label} — upstream from {run.first} ({run.first_date}) to {run.last}; "
+                f"now: {runs[-1].shown}")
+    elif i > 0:
+        text += f"; before: {runs[i - 1].shown}"
+    return text
+
+
+# -- code no statement covers ---------------------------------------------------------
+
+UNCOVERED_HEADING = "Code here that no statement covers"
+
+
+def uncovered_line(u: Any) -> str:
+    calls = f"  calls: {', '.join(u.calls)}" if u.calls else ""
+    what = "class " if u.kind == "class" else ""
+    return f"{u.location}  {what}{u.qualname}{u.signature}{calls}"
+
+
+# -- a fork against its base ----------------------------------------------------------
+
+
+def fork_lines(exp: Explanation) -> list[str]:
+    """What the fork's own commits changed, apart from what upstream changed since."""
+    f = exp.fork
+    if f is None:
+        return []
+    how = "--base" if f.named else "the newest upstream nanochat commit in this history"
+    lines = [f"Fork of nanochat at {f.base} ({f.base_date}; {how})"]
+    if f.own:
+        lines.append("  changed by this checkout since its base:")
+        lines += [f"    {c.key}: {c.before} -> {c.after}" for c in f.own]
+    else:
+        lines.append("  nothing this explanation says changed since the base")
+    if f.upstream:
+        head = f" (to {f.upstream_head})" if f.upstream_head else ""
+        lines.append(f"  changed upstream since the base{head}, not in this checkout:")
+        lines += [f"    {c.key}: {c.before} -> {c.after}" for c in f.upstream]
+    return lines
