@@ -107,3 +107,8 @@ def test_fork(fork: str, tmp_path: Path) -> None:
     expect = build(tmp_path / "tree", [FIXTURES / "forks" / f"{fork}.yaml"])
     assert expect["forms"] or expect["uncovered"], f"{fork}: a fork names what it must show"
     _assert_expected(tmp_path / "tree", expect)
+    # a fork's explanation says what differs without burying it: at most 1.5x upstream's
+    for module in MODULES:
+        mine = invoke([module, "--repo", str(tmp_path / "tree"), "--format", "plain"]).out
+        pin = invoke([module, "--repo", str(MINI), "--format", "plain"]).out
+        assert len(mine) <= 1.5 * len(pin), f"{module}: {len(mine)} vs {len(pin)} characters"

@@ -49,6 +49,16 @@ def _render(args: str, tmp: Path) -> str | None:
                 return None
             path = Path(real).resolve()
             cwd, words[i], shown = path.parent, path.name, path.name
+        elif word.startswith(("{fork:", "{era:")):
+            from conftest import FIXTURES
+            from test_eras import build
+
+            kind, name = word[1:-1].split(":", 1)
+            where = FIXTURES / ("forks" if kind == "fork" else "eras")
+            overlays = ([where / f"{name}.yaml"] if kind == "fork"
+                        else sorted((where / name).glob("*.yaml")))
+            build(tmp / f"{kind}-{name}", overlays)
+            cwd, words[i] = tmp, f"{kind}-{name}"
         elif word.startswith("{drift:"):
             tree = tmp / "nanochat-mini"
             shutil.copytree(MINI, tree)

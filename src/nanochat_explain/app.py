@@ -59,7 +59,9 @@ def listing(templates_dir: str | None = None, repo: str | None = None,
     session = _session(repo, cache=False, ref=ref)
     missing = []
     for t in cat.templates:
-        wanted = tuple(dict.fromkeys([*t.sources, *(c.file for c in t.claims)]))
+        # the files of the forms shown: an older form's files are not missing from a newer tree
+        shown = set(session.choose(t).shown)
+        wanted = tuple(dict.fromkeys(c.file for c in t.claims if c.id in shown))
         present = set(session.source.list_files(wanted))
         missing.append(tuple(f for f in wanted if f not in present))
     return Listing(cat.templates, session.info, tuple(missing))
