@@ -128,7 +128,9 @@ def test_drifted_markdown_marks_what_no_longer_holds(mini_copy):
     _, marks = render(markdown)
     strong = [text for tag, _, text in marks.found if tag == "strong"]
     assert "No longer true:" in strong
-    assert any(s.startswith("✗ CHANGED [rope-base]") for s in strong)
+    assert any(s.startswith("✗ no longer holds: [rope-base]") for s in strong)
+    shown = assert_renders_as_meant(markdown)
+    assert "✗ CHANGED [rope-base] nanochat/gpt.py:" in shown  # the drift list at the top
 
 
 @pytest.mark.parametrize("args", [
