@@ -113,9 +113,13 @@ class Session:
         return SourceInfo(s.display, s.commit, bundled=s.bundle is not None, dirty=s.dirty,
                           label=self.label, ref=s.ref)
 
-    def problems(self) -> list[ExplainError]:
-        """The files that could not be read or parsed, in the order they were asked for."""
-        return [f for f in self._facts.values() if isinstance(f, ExplainError)]
+    def problems(self, shown: Iterable[Result] | None = None) -> list[ExplainError]:
+        """The files that could not be read or parsed, in the order they were asked for;
+        with ``shown``, only those the shown claims read: a file that only another form
+        reads (the optimizer's muon.py at the pin) is expected to be missing."""
+        wanted = None if shown is None else {r.file for r in shown}
+        return [f for path, f in self._facts.items() if isinstance(f, ExplainError)
+                and (wanted is None or path in wanted)]
 
     def check_claim(self, claim: ClaimSpec) -> Result:
         from nanochat_explain.claims import evaluate
