@@ -39,13 +39,14 @@ def catalog(templates_dir: str | None = None, cache: bool = True) -> Catalog:
 
 def _session(repo: str | None, cache: bool, label: str | None = None,
              ref: str | None = None, flag: str = "--ref") -> Session:
+    """A session over the checkout (at ``ref``); without ``cache`` every file is parsed."""
     from nanochat_explain.cache import FactsCache
     from nanochat_explain.locate import at_ref
 
     source = locate(repo)
     if ref is not None:
         source = at_ref(source, ref, flag)
-    return Session(source, label=label, cache=FactsCache() if cache else None)
+    return Session(source, label=label, cache=FactsCache() if cache else None, upstream=cache)
 
 
 def listing(templates_dir: str | None = None, repo: str | None = None,
@@ -57,6 +58,7 @@ def listing(templates_dir: str | None = None, repo: str | None = None,
     if repo is None and ref is None:
         return Listing(cat.templates)
     session = _session(repo, cache=False, ref=ref)
+    session.upstream = True  # not a run that must parse: the bundle answers faster
     missing = []
     for t in cat.templates:
         # the files of the forms shown: an older form's files are not missing from a newer tree
@@ -113,7 +115,7 @@ def fork_base(session: Session, base: str | None) -> tuple[Session, str, bool] |
     from nanochat_explain.timeline import upstream_commits
 
     source = session.source
-    if source.bundle is not None or head_commit(source.root) is None:
+    if source.bundled or head_commit(source.root) is None:
         if base is not None:
             raise UsageError(f"--base {base}: needs a git checkout (--repo PATH)")
         return None
@@ -161,7 +163,7 @@ def with_depth(session: Session, exp: Explanation, depth: int | None) -> Explana
         report = evaluate_depth(gpt, train, depth)
     except (DepthUnavailable, ExplainError) as exc:
         reason = str(exc)
-        if session.source.bundle is not None:
+        if session.source.bundled:
             reason = ("the bundled facts hold no function bodies to evaluate; --depth needs "
                       "a nanochat checkout")
         return dataclasses.replace(exp, depth_note=f"--depth {depth}: {reason}")
@@ -249,13 +251,9 @@ def diff(module: str, repo: str | None, base: str, head: str,
          templates_dir: str | None = None, cache: bool = True) -> ModuleDiff:
     """The module's claims, values and symbols that changed from ``base`` to ``head``."""
     from nanochat_explain.diffing import diff as module_diff
-    from nanochat_explain.locate import head_commit
 
     template = resolve(catalog(templates_dir, cache), module)
-    source = locate(repo)
-    if source.bundle is not None or head_commit(source.root) is None:
-        raise UsageError("diff needs a git checkout of nanochat: pass --repo PATH or set "
-                         "NANOCHAT_DIR")
+    # with no git checkout, upstream revisions are read from the bundled upstream facts
     old = _session(repo, cache, ref=base, flag="--from")
     new = _session(repo, cache, ref=head, flag="--to")
     return module_diff(template, old, new, f"{base} ({old.source.commit})",
@@ -267,17 +265,21 @@ def history(module: str, repo: str | None, since: str | None,
             progress: Progress | None = None) -> ModuleHistory:
     """When each claim of ``module`` started or stopped holding, and each value changed."""
     from nanochat_explain.cache import FactsCache
-    from nanochat_explain.gitwalk import BlobReader
+    from nanochat_explain.gitwalk import BlobReader, GitRepo
     from nanochat_explain.history import facts_reader, walk
     from nanochat_explain.locate import MAX_BYTES, head_commit
 
     template = resolve(catalog(templates_dir, cache), module)
     source = locate(repo)
-    if source.bundle is not None or head_commit(source.root) is None:
-        raise UsageError("history needs a git checkout of nanochat (--repo PATH)")
+    if source.bundled or head_commit(source.root) is None:
+        from nanochat_explain.upstream import UpstreamRepo, required
+
+        upstream = UpstreamRepo(required("history"))
+        return walk(template, upstream, f"nanochat@{upstream.bundle.head.sha[:7]} (bundled "
+                    "facts)", since, upstream.facts_of, progress)
     with BlobReader(source.root, MAX_BYTES) as reader:
-        facts_of = facts_reader(FactsCache() if cache else None, reader)
-        return walk(template, source.root, source.display, since, facts_of, progress)
+        facts_of = facts_reader(FactsCache() if cache else None, reader, upstream=cache)
+        return walk(template, GitRepo(source.root), source.display, since, facts_of, progress)
 
 
 @dataclass(frozen=True)

@@ -211,11 +211,29 @@ def coverage(repo: str | None, templates_dir: str | None, no_cache: bool,
 @click.option("-o", "--output", "out", metavar="FILE", required=True,
               help="Where to write the snapshot ('-' for standard output).")
 @click.option("--force", is_flag=True, help="Overwrite FILE if it exists and differs.")
-def snapshot(repo: str | None, templates_dir: str | None, out: str, force: bool) -> int:
+@click.option("--upstream", is_flag=True,
+              help="Write instead the bundle of upstream facts (the package's "
+                   "data/upstream.facts.xz): the facts of every version of every file the "
+                   "templates read, at every commit of the clone up to --until.")
+@click.option("--until", metavar="REV", default="HEAD", show_default=True,
+              help="With --upstream: the newest commit.")
+def snapshot(repo: str | None, templates_dir: str | None, out: str, force: bool,
+             upstream: bool, until: str) -> int:
     """Write a facts snapshot of a checkout: names, lines, signatures, values, calls and
     assignments the templates read; never function bodies, comments or docstrings."""
     from nanochat_explain import publish
 
+    if upstream:
+        built = publish.snapshot_upstream(repo, out, force, templates_dir, until)
+        if out == "-":
+            click.echo(built.data, nl=False)
+        else:
+            state = "wrote" if built.written else "unchanged:"
+            click.echo(f"{state} {out} ({built.blobs} blobs of {built.paths} files at "
+                       f"{built.commits} commits, {len(built.data):,} bytes)", err=True)
+        return OK
+    if until != "HEAD":
+        raise click.UsageError("--until goes with --upstream")
     run = publish.snapshot(repo, out, force, templates_dir)
     if out == "-":
         click.echo(run.text, nl=False)

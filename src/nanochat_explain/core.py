@@ -34,16 +34,22 @@ if TYPE_CHECKING:
 _PARSED: dict[tuple[str, str], FileFacts] = {}  # (path, text) -> facts, for this process
 
 
-def parse_file(source: Source, relpath: str, cache: FactsCache | None = None) -> FileFacts:
+def parse_file(source: Source, relpath: str, cache: FactsCache | None = None,
+               upstream: bool = True) -> FileFacts:
     """Facts of one file; :class:`SourceError` naming file and line when it does not parse."""
-    return parse_text(source.read_text(relpath), relpath, cache)
+    return parse_text(source.read_text(relpath), relpath, cache, upstream)
 
 
 def parse_blob(relpath: str, blob: str, read_text: Callable[[], str],
-               cache: FactsCache | None = None) -> FileFacts:
-    """Facts of ``relpath`` as git blob ``blob``: from the cache by blob id without
-    reading the blob, else read with ``read_text``, parsed and cached under both keys."""
-    found = cache.get_blob(relpath, blob) if cache is not None else None
+               cache: FactsCache | None = None, upstream: bool = True) -> FileFacts:
+    """Facts of ``relpath`` as git blob ``blob``: from the bundled upstream facts or the
+    cache by blob id without reading the blob, else read with ``read_text``, parsed and
+    cached under both keys. Without ``upstream`` the bundled facts are not used."""
+    from nanochat_explain.upstream import facts_of_blob
+
+    found = facts_of_blob(blob, relpath) if upstream else None
+    if found is None and cache is not None:
+        found = cache.get_blob(relpath, blob)
     if found is None:
         found = parse_text(read_text(), relpath, cache)
         if cache is not None:
@@ -51,13 +57,37 @@ def parse_blob(relpath: str, blob: str, read_text: Callable[[], str],
     return found
 
 
-def parse_text(text: str, relpath: str, cache: FactsCache | None = None) -> FileFacts:
-    """Facts of the text of ``relpath``, from the caches when they hold it."""
+def parse_text(text: str, relpath: str, cache: FactsCache | None = None,
+               upstream: bool = True) -> FileFacts:
+    """Facts of the text of ``relpath``: from the caches, or from the bundled upstream
+    facts when an upstream blob has this content, else parsed."""
     cached = _PARSED.get((relpath, text))
     if cached is None and cache is not None:
         cached = cache.get(relpath, text)
+    if cached is None and upstream:
+        from nanochat_explain.upstream import facts_of_text
+
+        cached = facts_of_text(text, relpath)  # always at hand: not copied into the cache
+        if cached is not None:
+            _remember(relpath, text, cached)
     if cached is not None:
         return cached
+    facts = extract_text(text, relpath)
+    _remember(relpath, text, facts)
+    if cache is not None:
+        cache.put(relpath, text, facts)
+    return facts
+
+
+def _remember(relpath: str, text: str, facts: FileFacts) -> None:
+    if len(_PARSED) > 64:
+        _PARSED.clear()
+    _PARSED[(relpath, text)] = facts
+
+
+def extract_text(text: str, relpath: str) -> FileFacts:
+    """Facts of the text of ``relpath``, parsed; :class:`SourceError` naming file and line
+    when it does not parse."""
     from nanochat_explain.extract import extract
 
     nul = text.find("\x00")
@@ -65,19 +95,13 @@ def parse_text(text: str, relpath: str, cache: FactsCache | None = None) -> File
         raise SourceError("syntax error: a NUL byte", file=relpath,
                           line=text.count("\n", 0, nul) + 1)
     try:  # extract parses with CPython's parser, which only builds a tree, never runs it
-        facts = extract(text, relpath)
+        return extract(text, relpath)
     except SyntaxError as exc:
         raise SourceError(f"syntax error: {exc.msg}", file=relpath, line=exc.lineno) from None
     except (RecursionError, MemoryError):  # from the parser or from walking its tree
         raise SourceError("too deeply nested to parse", file=relpath) from None
     except ValueError as exc:  # text the parser cannot encode, such as a lone surrogate
         raise SourceError(f"cannot parse: {exc}", file=relpath, line=1) from None
-    if len(_PARSED) > 64:
-        _PARSED.clear()
-    _PARSED[(relpath, text)] = facts
-    if cache is not None:
-        cache.put(relpath, text, facts)
-    return facts
 
 
 @dataclass
@@ -88,6 +112,7 @@ class Session:
     label: str | None = None  # how the output names the source, instead of path and commit
     cache: FactsCache | None = None
     mentioned: frozenset[str] | None = None  # every symbol the templates name, all modules
+    upstream: bool = True  # facts of upstream blobs from the bundle (False: parse them again)
     _facts: dict[str, FileFacts | ExplainError] = field(default_factory=dict)
 
     def facts(self, relpath: str) -> FileFacts | ExplainError:
@@ -104,13 +129,14 @@ class Session:
             return source.bundle.facts(relpath)
         blob = source.tree.get(relpath) if source.tree is not None else None
         if blob is None:
-            return parse_file(source, relpath, cache)
-        return parse_blob(relpath, blob, lambda: source.read_text(relpath), cache)
+            return parse_file(source, relpath, cache, self.upstream)
+        upstream = self.upstream or source.upstream is not None  # nothing else to read
+        return parse_blob(relpath, blob, lambda: source.read_text(relpath), cache, upstream)
 
     @property
     def info(self) -> SourceInfo:
         s = self.source
-        return SourceInfo(s.display, s.commit, bundled=s.bundle is not None, dirty=s.dirty,
+        return SourceInfo(s.display, s.commit, bundled=s.bundled, dirty=s.dirty,
                           label=self.label, ref=s.ref)
 
     def problems(self, shown: Iterable[Result] | None = None) -> list[ExplainError]:

@@ -16,14 +16,14 @@ def _default_mode() -> int:
     return 0o666 & ~umask
 
 
-def write_atomic(path: Path, text: str, *, force: bool = False) -> bool:
+def write_atomic(path: Path, text: str | bytes, *, force: bool = False) -> bool:
     """Write ``text`` to ``path`` through a temporary file and a rename.
 
     Returns False when the file already holds exactly ``text``. An existing file with
     other content is replaced only with ``force``. A symbolic link is never written
     through, so a write cannot escape the folder it was aimed at.
     """
-    data = text.encode("utf-8")
+    data = text.encode("utf-8") if isinstance(text, str) else text
     if not needs_write(path, data, force=force):
         return False
     mode = path.stat().st_mode & 0o777 if path.exists() else _default_mode()

@@ -69,7 +69,12 @@ def commits_touching(root: Path, paths: Iterable[str], since: str | None = None,
     for line in out.splitlines():
         sha, short, date, parents, subject = line.split(_SEP, 4)
         commits.append(Commit(sha, short, date, subject, tuple(parents.split())))
-    return commits
+    # in the order of the whole history's topological sort, not of the sort git makes of
+    # the commits left after simplification: the same order the bundled upstream
+    # commits have, whatever the paths
+    every = {sha: n for n, sha in enumerate(_run(root, "rev-list", "--topo-order", "--reverse",
+                                                 until).split())}
+    return sorted(commits, key=lambda c: every.get(c.sha, -1))
 
 
 def blob_ids(root: Path, commits: Iterable[str], paths: Iterable[str]
@@ -88,6 +93,23 @@ def blob_ids(root: Path, commits: Iterable[str], paths: Iterable[str]
         name, _, kind = line.partition(" ")
         found[key] = name if kind == "blob" else None
     return found
+
+
+@dataclass(frozen=True)
+class GitRepo:
+    """The commits of a git checkout, for :func:`nanochat_explain.history.walk`."""
+
+    root: Path
+
+    def resolve(self, rev: str, flag: str) -> str:
+        return resolve(self.root, rev, flag)
+
+    def touching(self, paths: Iterable[str], since: str | None, until: str) -> list[Commit]:
+        return commits_touching(self.root, paths, since, until)
+
+    def blob_ids(self, commits: Iterable[str], paths: Iterable[str]
+                 ) -> dict[tuple[str, str], str | None]:
+        return blob_ids(self.root, commits, paths)
 
 
 class BlobReader:

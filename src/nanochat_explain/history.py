@@ -11,15 +11,14 @@ however many commits share the blob.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from nanochat_explain.cache import FactsCache
 from nanochat_explain.errors import ExplainError
 from nanochat_explain.facts import FileFacts
-from nanochat_explain.gitwalk import BlobReader, Commit, blob_ids, commits_touching, resolve
+from nanochat_explain.gitwalk import BlobReader, Commit
 from nanochat_explain.model import ClaimSpec, Template
 
 MISSING = "missing"  # the claim's file does not exist at that commit
@@ -90,8 +89,23 @@ class ModuleHistory:
 FactsOf = Callable[[str, str], FileFacts | ExplainError]  # (path, blob) -> facts
 
 
-def facts_reader(cache: FactsCache | None, reader: BlobReader) -> FactsOf:
-    """Facts of a blob: from the cache by blob id, else read and parsed (and cached)."""
+class Repo(Protocol):
+    """Where the commits come from: a git checkout (:class:`~nanochat_explain.gitwalk.GitRepo`)
+    or the bundled upstream facts (:class:`~nanochat_explain.upstream.UpstreamRepo`)."""
+
+    def resolve(self, rev: str, flag: str) -> str: ...
+
+    def touching(self, paths: Iterable[str], since: str | None, until: str
+                 ) -> list[Commit]: ...
+
+    def blob_ids(self, commits: Iterable[str], paths: Iterable[str]
+                 ) -> dict[tuple[str, str], str | None]: ...
+
+
+def facts_reader(cache: FactsCache | None, reader: BlobReader, upstream: bool = True
+                 ) -> FactsOf:
+    """Facts of a blob: from the bundled upstream facts (with ``upstream``) or the cache by
+    blob id, else read and parsed (and cached)."""
     from nanochat_explain.core import parse_blob
     from nanochat_explain.locate import decode
 
@@ -102,7 +116,8 @@ def facts_reader(cache: FactsCache | None, reader: BlobReader) -> FactsOf:
             return memo[(path, blob)]
         found: FileFacts | ExplainError
         try:
-            found = parse_blob(path, blob, lambda: decode(reader.read(blob, path), path), cache)
+            found = parse_blob(path, blob, lambda: decode(reader.read(blob, path), path), cache,
+                               upstream)
         except ExplainError as exc:
             found = exc
         memo[(path, blob)] = found
@@ -123,15 +138,15 @@ def _state(claim: ClaimSpec, blob: str | None, facts_of: FactsOf) -> State:
     return State(outcome.status.value, outcome.value, outcome.detail)
 
 
-def walk(template: Template, root: Path, source: str, since: str | None,
+def walk(template: Template, repo: Repo, source: str, since: str | None,
          facts_of: FactsOf, progress: Progress | None = None) -> ModuleHistory:
     """The history of ``template``'s claims over the commits that touched its files."""
     files = tuple(dict.fromkeys([*template.sources, *(c.file for c in template.claims)]))
-    start = resolve(root, since, "--since") if since else None
-    end = resolve(root, "HEAD", "HEAD")
-    commits = commits_touching(root, files, start, end)
+    start = repo.resolve(since, "--since") if since else None
+    end = repo.resolve("HEAD", "HEAD")
+    commits = repo.touching(files, start, end)
     shas = [end, *(s for c in commits for s in (c.sha, *c.parents))]
-    blobs = blob_ids(root, shas, files)
+    blobs = repo.blob_ids(shas, files)
 
     memo: dict[tuple[str, str | None], State] = {}
 

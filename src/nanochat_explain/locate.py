@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from nanochat_explain.errors import SourceError
+from nanochat_explain.errors import ExplainError, SourceError
 
 if TYPE_CHECKING:
     from nanochat_explain.snapshot import Bundle
+    from nanochat_explain.upstream import Upstream
 
 MARKER = "nanochat/gpt.py"
 ENV_VAR = "NANOCHAT_DIR"
@@ -31,6 +32,12 @@ class Source:
     bundle: Bundle | None = None
     ref: str | None = None  # a git revision: files are read from git's objects, not the work tree
     tree: dict[str, str] | None = None  # at ``ref``: path -> blob id
+    upstream: Upstream | None = None  # set when ``tree`` comes from the bundled upstream facts
+
+    @property
+    def bundled(self) -> bool:
+        """Whether the facts come from the package rather than from a checkout."""
+        return self.bundle is not None or self.upstream is not None
 
     @property
     def dirty(self) -> bool | None:
@@ -56,7 +63,11 @@ class Source:
         return sorted(found)
 
     def read_text(self, relpath: str) -> str:
-        if self.bundle is not None:
+        if self.upstream is not None and relpath not in (self.tree or {}):
+            if relpath in self.upstream.paths:
+                raise SourceError(f"file not found at {self.ref}", file=relpath)
+            raise SourceError("not in the bundled upstream facts", file=relpath)
+        if self.bundled:
             raise SourceError("the bundled facts hold no source text", file=relpath)
         if self.tree is not None:
             return decode(self._blob(relpath), relpath)
@@ -117,18 +128,23 @@ def _git(root: Path, *args: str) -> bytes | None:
 def at_ref(source: Source, ref: str, flag: str = "--ref") -> Source:
     """The same checkout as it was at git revision ``ref`` (the work tree is not touched).
 
-    ``flag`` is the option the revision was given with, for messages.
+    With no git checkout, or a revision the checkout lacks, an upstream nanochat commit is
+    read from the bundled upstream facts. ``flag`` is the option the revision was given
+    with, for messages.
     """
     from nanochat_explain.errors import UsageError
 
-    if source.bundle is not None or head_commit(source.root) is None:
-        raise UsageError(f"{flag} {ref}: needs a git checkout of nanochat (--repo PATH)")
     if ref.startswith("-"):
         raise UsageError(f"{flag} {ref}: not a revision")
+    if source.bundled or head_commit(source.root) is None:
+        return at_upstream(ref, flag)
     sha = _git(source.root, "rev-parse", "--verify", "--quiet", "--end-of-options",
                f"{ref}^{{commit}}")
     if not sha:
-        raise UsageError(f"{flag} {ref}: no such revision in {source.display}")
+        try:
+            return at_upstream(ref, flag)
+        except ExplainError:
+            raise UsageError(f"{flag} {ref}: no such revision in {source.display}") from None
     full = sha.decode().strip()
     listing = _git(source.root, "ls-tree", "-r", "-z", full)
     if listing is None:
@@ -145,6 +161,16 @@ def at_ref(source: Source, ref: str, flag: str = "--ref") -> Source:
         raise SourceError(f"{flag} {ref}: {MARKER} does not exist at {full[:7]}")
     return Source(root=source.root, display=source.display, commit=full[:7],
                   ref=ref, tree=tree)
+
+
+def at_upstream(ref: str, flag: str = "--ref") -> Source:
+    """Upstream nanochat at ``ref``, from the bundled upstream facts: no checkout needed."""
+    from nanochat_explain.upstream import required
+
+    upstream = required(f"{flag} {ref}")
+    commit = upstream.resolve(ref, flag)
+    return Source(root=Path("."), display=f"nanochat@{commit.sha[:7]}", commit=commit.sha[:7],
+                  ref=ref, tree=upstream.tree(commit), upstream=upstream)
 
 
 def _display(root: Path, cwd: Path) -> str:

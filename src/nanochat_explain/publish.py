@@ -60,6 +60,33 @@ def snapshot(repo: str | None, out: str, force: bool,
     return SnapshotRun(text, len(full_paths) + len(other), commit, written)
 
 
+@dataclass(frozen=True)
+class UpstreamRun:
+    data: bytes
+    commits: int
+    blobs: int
+    paths: int
+    written: bool
+
+
+def snapshot_upstream(repo: str | None, out: str, force: bool,
+                      templates_dir: str | None = None, until: str = "HEAD") -> UpstreamRun:
+    """The bundle of facts of every blob of every file the templates read, at every commit
+    up to ``until`` of a clone of upstream nanochat (see :mod:`nanochat_explain.upstream`)."""
+    from nanochat_explain import upstream
+    from nanochat_explain.files import write_atomic
+    from nanochat_explain.locate import head_commit
+
+    source = locate(repo)
+    if source.bundled or head_commit(source.root) is None:
+        raise UsageError("snapshot --upstream reads a git clone of nanochat: pass --repo PATH "
+                         "or set NANOCHAT_DIR")
+    paths = {s for t in catalog(templates_dir, cache=False).templates for s in t.sources}
+    built = upstream.build(source.root, paths, until)
+    written = True if out == "-" else write_atomic(Path(out), built.data, force=force)
+    return UpstreamRun(built.data, built.commits, built.blobs, len(built.paths), written)
+
+
 # Where each kind of agent reads skills, under a project or the home folder: Claude Code
 # reads .claude/skills; Codex, Gemini CLI, OpenCode and Cursor read the cross-agent
 # Agent Skills folder .agents/skills.

@@ -31,10 +31,16 @@ class Bundle:
         return facts
 
 
+def shipped_data(facts: FileFacts) -> dict[str, Any]:
+    """What a file's facts hold when they are shipped with the package: in this snapshot
+    and in the bundled facts of every upstream blob (:mod:`nanochat_explain.upstream`)."""
+    return to_data(facts)
+
+
 def build(commit: str, full: Iterable[FileFacts], outlined: Iterable[FileFacts]) -> str:
     """The snapshot's text: deterministic for the same facts (sorted keys, no dates)."""
     files: dict[str, Any] = {f.path: to_data(f) for f in outlined}
-    files.update({f.path: to_data(f) for f in full})
+    files.update({f.path: shipped_data(f) for f in full})
     head = {
         "schema_version": SCHEMA_VERSION,
         "nanochat_commit": commit,

@@ -1,0 +1,437 @@
+"""The facts of every upstream nanochat blob the templates read, and which blob each of
+those files had at each upstream commit: shipped in ``data/upstream.facts.xz``.
+
+With it, a file whose content equals an upstream blob is never parsed (its git blob id,
+``sha1("blob <size>\\0" + content)``, is computed without git and looked up), and
+``--ref REV``, ``diff`` and ``history`` work for any upstream commit with no checkout.
+
+Rebuilt from a clone of upstream nanochat, after a template gains a source or the
+extractor changes (:data:`~nanochat_explain.cache.FACTS_VERSION`)::
+
+    nanochat-explain snapshot --upstream --repo CLONE -o src/nanochat_explain/data/upstream.facts.xz --force
+
+The paths come from the templates' ``sources``. The bundle records the facts version it
+was built with; a bundle of another version is never used (files are parsed instead, and
+a ``--ref`` that needs it says how to rebuild it).
+
+Layout (xz-compressed UTF-8, one JSON value a line, so a run decodes only what it reads):
+line 0 is the head (paths, blob ids, commits with their parents and the blob of each
+path); then one line per blob, its facts as a record of items; then the items. Facts
+share most of their classes, functions and statements across versions, so each distinct
+item is stored once, with the lines inside a class or function relative to its first
+line (a function moved down by an edit above it is still the same item).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from nanochat_explain.errors import ExplainError, SourceError, UsageError
+from nanochat_explain.facts import FileFacts, from_data
+from nanochat_explain.gitwalk import Commit as GitCommit
+
+SCHEMA_VERSION = 1
+FILE = "upstream.facts.xz"
+REBUILD = ("nanochat-explain snapshot --upstream --repo CLONE "
+           f"-o src/nanochat_explain/data/{FILE} --force")
+
+# where the line sits in each list item of to_data(): in a class or function, and at the
+# top of the module
+_IN_SYMBOL = {"params": 2, "calls": 3, "assigns": 2, "returns": 1, "conditions": 1}
+_TOP = {"assigns": 2, "calls": 3, "conditions": 1}
+_SYMBOLS = ("classes", "functions")
+
+
+def blob_id(data: bytes) -> str:
+    """The git blob id of a file's bytes, as ``git hash-object`` computes it."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+# -- the codec: facts as records of shared items -----------------------------------------
+
+
+def _relative(symbol: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    first = symbol["line"]
+    out = dict(symbol, line=0, end_line=symbol["end_line"] - first)
+    for key, at in _IN_SYMBOL.items():
+        if key in out:
+            out[key] = [[*x[:at], x[at] - first, *x[at + 1 :]] for x in out[key]]
+    return out, first
+
+
+def _absolute(item: dict[str, Any], first: int) -> dict[str, Any]:
+    out = dict(item, line=first, end_line=item["end_line"] + first)
+    for key, at in _IN_SYMBOL.items():
+        if key in out:
+            out[key] = [[*x[:at], x[at] + first, *x[at + 1 :]] for x in out[key]]
+    return out
+
+
+class _Items:
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+
+    def __call__(self, value: Any) -> int:
+        return self.ids.setdefault(_dump(value), len(self.ids))
+
+
+def _encode(data: dict[str, Any], items: _Items) -> dict[str, Any]:
+    record: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in _SYMBOLS:
+            pairs = (_relative(s) for s in value)
+            record[key] = [[items(s), first] for s, first in pairs]
+        elif key in _TOP:
+            at = _TOP[key]
+            record[key] = [[items([*x[:at], *x[at + 1 :]]), x[at]] for x in value]
+        elif isinstance(value, list):  # a kind of fact the codec does not know: kept whole
+            record[key] = {"items": [items(x) for x in value]}
+        else:
+            record[key] = value
+    return record
+
+
+def _decode(record: dict[str, Any], item: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key, value in record.items():
+        if key in _SYMBOLS:
+            data[key] = [_absolute(item(i), first) for i, first in value]
+        elif key in _TOP:
+            at = _TOP[key]
+            data[key] = [[*(x := item(i))[:at], line, *x[at:]] for i, line in value]
+        elif isinstance(value, dict):
+            data[key] = [item(i) for i in value["items"]]
+        else:
+            data[key] = value
+    return data
+
+
+# -- building from a clone ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Built:
+    data: bytes  # the compressed bundle
+    commits: int
+    blobs: int
+    paths: tuple[str, ...]
+
+
+def build(root: Path, paths: Iterable[str], until: str = "HEAD") -> Built:
+    """The bundle of every commit reachable from ``until`` in the clone at ``root``."""
+    import lzma
+
+    from nanochat_explain.cache import FACTS_VERSION
+    from nanochat_explain.core import extract_text
+    from nanochat_explain.gitwalk import BlobReader, _run, blob_ids
+    from nanochat_explain.locate import MAX_BYTES, decode
+    from nanochat_explain.snapshot import shipped_data
+
+    wanted = sorted(set(paths))
+    sep = "\x1f"
+    log = _run(root, "log", "--topo-order", "--reverse", "--date=short",
+               f"--format=%H{sep}%ad{sep}%P{sep}%s", until, "--")
+    commits = [line.split(sep, 3) for line in log.splitlines() if line]
+    index = {c[0]: n for n, c in enumerate(commits)}
+    found = blob_ids(root, index, wanted)
+    # blobs in the order they first appear, path by path: versions of a file lie together
+    order: dict[str, str] = {}
+    for path in wanted:
+        for sha, *_ in commits:
+            blob = found[(sha, path)]
+            if blob is not None:
+                order.setdefault(blob, path)
+    items = _Items()
+    records: list[str] = []
+    kept: list[str] = []
+    with BlobReader(root, MAX_BYTES) as reader:
+        for blob, path in order.items():
+            try:
+                facts = extract_text(decode(reader.read(blob, path), path), path)
+            except SourceError:
+                continue  # a blob that does not parse is parsed, and reported, when read
+            kept.append(blob)
+            records.append(_dump(_encode(shipped_data(facts), items)))
+    number = {b: n for n, b in enumerate(kept)}
+    head = {
+        "schema_version": SCHEMA_VERSION,
+        "facts_version": FACTS_VERSION,
+        "paths": wanted,
+        "blobs": kept,
+        "commits": [[sha, date, subject, [index[p] for p in parents.split() if p in index],
+                     [number.get(found[(sha, p)] or "", -1) for p in wanted]]
+                    for sha, date, parents, subject in commits],
+    }
+    text = "\n".join([_dump(head), *records, *items.ids]) + "\n"
+    data = lzma.compress(text.encode("utf-8"), format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC64,
+                         preset=9 | lzma.PRESET_EXTREME)
+    return Built(data, len(commits), len(kept), tuple(wanted))
+
+
+# -- reading -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Commit:
+    number: int
+    sha: str
+    date: str
+    subject: str
+    parents: tuple[int, ...]
+    blobs: tuple[int, ...]  # per path, -1 where the file does not exist
+
+
+class Upstream:
+    """A loaded bundle: facts by blob id, commits by revision."""
+
+    def __init__(self, text: bytes, name: str = FILE) -> None:
+        self.name = name
+        self._lines = text.split(b"\n")
+        try:
+            head = json.loads(self._lines[0])
+            self.schema: Any = head.get("schema_version")
+            self.facts_version: str = str(head.get("facts_version"))
+            self.paths: tuple[str, ...] = tuple(head["paths"])
+            self.blob_ids: tuple[str, ...] = tuple(head["blobs"])
+            self.commits: tuple[Commit, ...] = tuple(
+                Commit(n, c[0], c[1], c[2], tuple(c[3]), tuple(c[4]))
+                for n, c in enumerate(head["commits"]))
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+            raise SourceError(f"not a bundle of upstream facts ({type(exc).__name__})",
+                              file=name) from None
+        self._number = {b: n for n, b in enumerate(self.blob_ids)}
+        self._by_sha = {c.sha: c for c in self.commits}
+        self._items: dict[int, Any] = {}
+        self._facts: dict[int, dict[str, Any]] = {}
+
+    @property
+    def head(self) -> Commit:
+        return self.commits[-1]
+
+    def has(self, blob: str) -> bool:
+        return blob in self._number
+
+    def facts(self, blob: str, relpath: str) -> FileFacts | None:
+        """Facts of ``relpath`` with content ``blob``; None when the bundle lacks it."""
+        n = self._number.get(blob)
+        if n is None:
+            return None
+        data = self._facts.get(n)
+        if data is None:
+            first = 1 + len(self.blob_ids)
+            data = self._facts[n] = _decode(json.loads(self._lines[1 + n]),
+                                            lambda i: self._item(first + i))
+        return from_data(dict(data, path=relpath))
+
+    def _item(self, line: int) -> Any:
+        found = self._items.get(line)
+        if found is None:
+            found = self._items[line] = json.loads(self._lines[line])
+        return found
+
+    def tree(self, commit: Commit) -> dict[str, str]:
+        """Path -> blob id of the bundled files that exist at ``commit``."""
+        return {p: self.blob_ids[b] for p, b in zip(self.paths, commit.blobs, strict=True)
+                if b >= 0}
+
+    def blob(self, commit: Commit, path: str) -> str | None:
+        try:
+            b = commit.blobs[self.paths.index(path)]
+        except ValueError:
+            raise SourceError(f"{path} is not in the bundled upstream facts; rebuild them: "
+                              f"{REBUILD}", file=path) from None
+        return self.blob_ids[b] if b >= 0 else None
+
+    def resolve(self, rev: str, flag: str = "--ref") -> Commit:
+        """The commit a revision names: HEAD (the newest bundled commit), a full or
+        abbreviated id (four hex digits or more), each optionally followed by ``~N``,
+        ``^`` or ``^N``."""
+        import re
+
+        if rev in self._by_sha:
+            return self._by_sha[rev]
+        m = re.fullmatch(r"(HEAD|[0-9a-fA-F]{4,40})((?:~\d*|\^\d*)*)", rev)
+        if m is None:
+            raise UsageError(f"{flag} {rev}: not an upstream nanochat commit")
+        name, steps = m.group(1), m.group(2)
+        if name == "HEAD":
+            commit = self.head
+        else:
+            hits = [c for c in self.commits if c.sha.startswith(name.lower())]
+            if len(hits) > 1:
+                raise UsageError(f"{flag} {rev}: ambiguous: {len(hits)} upstream commits "
+                                 f"start with {name}")
+            if not hits:
+                raise UsageError(f"{flag} {rev}: no such upstream nanochat commit")
+            commit = hits[0]
+        for op, count in re.findall(r"([~^])(\d*)", steps):
+            n = int(count) if count else 1
+            if op == "~":
+                for _ in range(n):
+                    commit = self._parent(commit, 1, flag, rev)
+            elif n:
+                commit = self._parent(commit, n, flag, rev)
+        return commit
+
+    def _parent(self, commit: Commit, nth: int, flag: str, rev: str) -> Commit:
+        if len(commit.parents) < nth:
+            raise UsageError(f"{flag} {rev}: no such upstream nanochat commit")
+        return self.commits[commit.parents[nth - 1]]
+
+    def ancestors(self, commit: Commit) -> set[int]:
+        seen = {commit.number}
+        stack = [commit.number]
+        while stack:
+            for p in self.commits[stack.pop()].parents:
+                if p not in seen:
+                    seen.add(p)
+                    stack.append(p)
+        return seen
+
+    def touching(self, paths: Iterable[str], since: Commit | None, until: Commit
+                 ) -> list[Commit]:
+        """The commits ``git log --topo-order --reverse since..until -- paths`` lists:
+        git's default history simplification, over the bundled blob ids."""
+        cols = [self.paths.index(p) for p in paths if p in self.paths]
+        excluded = self.ancestors(since) if since is not None else set()
+
+        def same(a: Commit, b: Commit) -> bool:
+            return all(a.blobs[i] == b.blobs[i] for i in cols)
+
+        shown: set[int] = set()
+        seen: set[int] = set()
+        stack = [until.number] if until.number not in excluded else []
+        while stack:
+            n = stack.pop()
+            if n in seen:
+                continue
+            seen.add(n)
+            commit = self.commits[n]
+            relevant = [p for p in commit.parents if p not in excluded]
+            follow = relevant
+            for p in commit.parents:
+                if p in relevant and same(commit, self.commits[p]):
+                    follow = [p]  # the change came through this parent only: follow it
+                    break
+            else:
+                if not commit.parents:
+                    if any(commit.blobs[i] >= 0 for i in cols):
+                        shown.add(n)
+                elif relevant:
+                    shown.add(n)  # changed against every relevant parent
+                elif any(not same(commit, self.commits[p]) for p in commit.parents):
+                    shown.add(n)
+            stack.extend(follow)
+        return [self.commits[n] for n in sorted(shown)]
+
+
+@dataclass(frozen=True)
+class UpstreamRepo:
+    """The bundled upstream commits, for :func:`nanochat_explain.history.walk`: what the
+    git plumbing answers, without git."""
+
+    bundle: Upstream
+
+    def resolve(self, rev: str, flag: str) -> str:
+        return self.bundle.resolve(rev, flag).sha
+
+    def touching(self, paths: Iterable[str], since: str | None, until: str
+                 ) -> list[GitCommit]:
+        b = self.bundle
+        found = b.touching(paths, b.resolve(since) if since else None, b.resolve(until))
+        return [GitCommit(c.sha, c.sha[:7], c.date, c.subject,
+                          tuple(b.commits[p].sha for p in c.parents)) for c in found]
+
+    def blob_ids(self, commits: Iterable[str], paths: Iterable[str]
+                 ) -> dict[tuple[str, str], str | None]:
+        b = self.bundle
+        return {(sha, p): b.blob(b.resolve(sha), p) for sha in commits for p in paths}
+
+    def facts_of(self, path: str, blob: str) -> FileFacts | ExplainError:
+        found = self.bundle.facts(blob, path)
+        if found is None:
+            return SourceError(f"blob {blob[:12]} is not in the bundled upstream facts",
+                               file=path)
+        return found
+
+
+def _read() -> bytes | None:
+    import lzma
+
+    path = Path(__file__).resolve().parent / "data" / FILE
+    try:
+        return lzma.decompress(path.read_bytes())
+    except (OSError, lzma.LZMAError):
+        return None
+
+
+@cache
+def _loaded() -> Upstream | None:
+    try:
+        text = _read()
+    except ImportError:  # a Python built without lzma: parse instead
+        return None
+    if text is None:
+        return None
+    try:
+        return Upstream(text)
+    except SourceError:
+        return None
+
+
+def usable() -> Upstream | None:
+    """The shipped bundle when this version of the extractor built it; else None."""
+    from nanochat_explain.cache import FACTS_VERSION
+
+    found = _loaded()
+    if found is None or found.schema != SCHEMA_VERSION or found.facts_version != FACTS_VERSION:
+        return None
+    return found
+
+
+def required(flag: str) -> Upstream:
+    """The shipped bundle, or a :class:`SourceError` saying why it cannot be used."""
+    from nanochat_explain.cache import FACTS_VERSION
+
+    found = _loaded()
+    if found is None:
+        raise SourceError(f"{flag}: no git checkout here and the bundled upstream facts "
+                          f"({FILE}) cannot be read; pass --repo PATH")
+    if found.schema != SCHEMA_VERSION or found.facts_version != FACTS_VERSION:
+        raise SourceError(f"{flag}: the bundled upstream facts were built by another version "
+                          f"of the extractor ({found.facts_version}, this one is "
+                          f"{FACTS_VERSION}); pass --repo PATH, or rebuild them: {REBUILD}")
+    return found
+
+
+def facts_of_blob(blob: str, relpath: str) -> FileFacts | None:
+    found = usable()
+    return found.facts(blob, relpath) if found is not None else None
+
+
+def facts_of_text(text: str, relpath: str) -> FileFacts | None:
+    """Facts of a work-tree file's text when an upstream blob has that content."""
+    found = usable()
+    if found is None:
+        return None
+    return found.facts(blob_id(text.encode("utf-8", "surrogateescape")), relpath)
+
+
+def iter_blobs(bundle: Upstream) -> Iterator[tuple[str, str]]:
+    """(path, blob id) of every bundled blob, at the first path it appeared at."""
+    seen: set[int] = set()
+    for commit in bundle.commits:
+        for path, b in zip(bundle.paths, commit.blobs, strict=True):
+            if b >= 0 and b not in seen:
+                seen.add(b)
+                yield path, bundle.blob_ids[b]
