@@ -51,10 +51,12 @@ def test_a_missing_ref_is_a_clean_usage_error(history, ref):
     assert result.err.startswith(f"nanochat-explain: --ref {ref}:")
 
 
-def test_ref_needs_git(mini_copy, tmp_path, monkeypatch):
-    assert invoke(["rotary", "--repo", str(mini_copy), "--ref", "HEAD"]).code == 2
+def test_ref_without_git_reads_the_bundled_upstream_facts(mini_copy, tmp_path, monkeypatch):
+    result = invoke(["rotary", "--repo", str(mini_copy), "--ref", "HEAD", "--format", "plain"])
+    assert result.code == 0 and "(bundled facts)" in result.out.splitlines()[2]
+    assert invoke(["rotary", "--repo", str(mini_copy), "--ref", "nonsense"]).code == 2
     monkeypatch.chdir(tmp_path)
-    assert invoke(["rotary", "--ref", "HEAD"]).code == 2  # the bundled facts have no history
+    assert invoke(["rotary", "--ref", "nonsense"]).code == 2
 
 
 def test_diff_names_what_changed(history):
@@ -83,11 +85,12 @@ def test_diff_errors_name_the_flag_typed(history, tmp_path, monkeypatch):
     assert bad_from.err.startswith("nanochat-explain: --from nonsense: no such revision")
     bad_to = invoke(["diff", "rotary", "--repo", str(repo), "--from", "HEAD", "--to", "nope"])
     assert bad_to.code == 2 and bad_to.err.startswith("nanochat-explain: --to nope: ")
-    monkeypatch.chdir(tmp_path)  # no checkout around: the bundled facts have no history
-    no_repo = invoke(["diff", "rotary", "--from", "HEAD~1"])
+    monkeypatch.chdir(tmp_path)  # no checkout around: upstream's history, bundled
+    upstream = invoke(["diff", "rotary", "--from", "HEAD~1"])
+    assert upstream.code == 0 and upstream.out.startswith("rotary: HEAD~1 (")
+    no_repo = invoke(["diff", "rotary", "--from", "nonsense"])
     assert no_repo.code == 2 and "--ref" not in no_repo.err
-    assert no_repo.err == ("nanochat-explain: diff needs a git checkout of nanochat: pass "
-                           "--repo PATH or set NANOCHAT_DIR\n")
+    assert no_repo.err.startswith("nanochat-explain: --from nonsense: ")
 
 
 def test_list_names_the_files_missing_at_a_revision(mini_copy):

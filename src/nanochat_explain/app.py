@@ -271,12 +271,14 @@ def history(module: str, repo: str | None, since: str | None,
 
     template = resolve(catalog(templates_dir, cache), module)
     source = locate(repo)
-    if source.bundled or head_commit(source.root) is None:
+    if source.bundled:  # no checkout at all: upstream's history, from the bundled facts
         from nanochat_explain.upstream import UpstreamRepo, required
 
         upstream = UpstreamRepo(required("history"))
         return walk(template, upstream, f"nanochat@{upstream.bundle.head.sha[:7]} (bundled "
                     "facts)", since, upstream.facts_of, progress)
+    if head_commit(source.root) is None:  # a plain tree is not upstream's: no history
+        raise UsageError("history needs a git checkout of nanochat (--repo PATH)")
     with BlobReader(source.root, MAX_BYTES) as reader:
         facts_of = facts_reader(FactsCache() if cache else None, reader, upstream=cache)
         return walk(template, GitRepo(source.root), source.display, since, facts_of, progress)

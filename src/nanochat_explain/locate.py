@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -141,10 +142,14 @@ def at_ref(source: Source, ref: str, flag: str = "--ref") -> Source:
     sha = _git(source.root, "rev-parse", "--verify", "--quiet", "--end-of-options",
                f"{ref}^{{commit}}")
     if not sha:
-        try:
-            return at_upstream(ref, flag)
-        except ExplainError:
-            raise UsageError(f"{flag} {ref}: no such revision in {source.display}") from None
+        # a commit id the checkout lacks (a shallow clone, a fork) may be upstream's; a
+        # name such as HEAD~5 means the checkout's own history, never upstream's
+        if re.fullmatch(r"[0-9a-fA-F]{4,40}", ref):
+            try:
+                return at_upstream(ref, flag)
+            except ExplainError:
+                pass
+        raise UsageError(f"{flag} {ref}: no such revision in {source.display}")
     full = sha.decode().strip()
     listing = _git(source.root, "ls-tree", "-r", "-z", full)
     if listing is None:
