@@ -267,18 +267,25 @@ def history(module: str, repo: str | None, since: str | None,
     from nanochat_explain.cache import FactsCache
     from nanochat_explain.gitwalk import BlobReader, GitRepo
     from nanochat_explain.history import facts_reader, walk
-    from nanochat_explain.locate import MAX_BYTES, head_commit
+    from nanochat_explain.locate import MAX_BYTES, head_sha
+    from nanochat_explain.upstream import UpstreamRepo, required, usable
 
     template = resolve(catalog(templates_dir, cache), module)
     source = locate(repo)
     if source.bundled:  # no checkout at all: upstream's history, from the bundled facts
-        from nanochat_explain.upstream import UpstreamRepo, required
 
         upstream = UpstreamRepo(required("history"))
         return walk(template, upstream, f"nanochat@{upstream.bundle.head.sha[:7]} (bundled "
                     "facts)", since, upstream.facts_of, progress)
-    if head_commit(source.root) is None:  # a plain tree is not upstream's: no history
+    head = head_sha(source.root)
+    if head is None:  # a plain tree is not upstream's: no history
         raise UsageError("history needs a git checkout of nanochat (--repo PATH)")
+    bundle = usable() if cache else None
+    if bundle is not None and bundle.has_commit(head) and (since is None
+                                                           or bundle.has_commit(since)):
+        # HEAD is an upstream commit: its history is upstream's, all of it bundled
+        upstream = UpstreamRepo(bundle)
+        return walk(template, upstream, source.display, since, upstream.facts_of, progress)
     with BlobReader(source.root, MAX_BYTES) as reader:
         facts_of = facts_reader(FactsCache() if cache else None, reader, upstream=cache)
         return walk(template, GitRepo(source.root), source.display, since, facts_of, progress)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -75,6 +76,12 @@ def _kind(
 # kinds that say something happens: a second look through meaning.view may find it
 _SECOND_LOOK = frozenset({"call", "assign", "order", "returns", "condition", "literal",
                           "statement"})
+
+
+# set while only a claim's status and value are wanted (history, a commit at a time): the
+# "found instead" part of a failure's detail, which ranks every candidate, is skipped
+BRIEF: ContextVar[bool] = ContextVar("brief", default=False)
+_SKIPPED = "(not read)"
 
 
 def evaluate(claim: ClaimSpec, facts: FileFacts) -> Outcome:
@@ -474,6 +481,8 @@ def _check_call(claim: ClaimSpec, facts: FileFacts) -> Outcome:
 
 
 def _closest(expected: str, found: list[tuple[str, int]], limit: int = 3) -> str:
+    if BRIEF.get():
+        return _SKIPPED
     """What the code has instead, nearest to what was expected first, a few of them."""
     if len(found) > limit:
         import difflib
@@ -489,6 +498,8 @@ def _nearest_names(name: str, names: list[str], limit: int = 5) -> str:
     """A short list of what is there instead: the names nearest to ``name`` first."""
     if not names:
         return "none"
+    if BRIEF.get():
+        return _SKIPPED
     import difflib
 
     near = difflib.get_close_matches(name, names, n=limit, cutoff=0.0)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from nanochat_explain.cache import FactsCache
+from nanochat_explain.claims import BRIEF
 from nanochat_explain.errors import ExplainError
 from nanochat_explain.facts import FileFacts
 from nanochat_explain.gitwalk import BlobReader, Commit
@@ -154,8 +155,15 @@ def walk(template: Template, repo: Repo, source: str, since: str | None,
         blob = blobs.get((sha, claim.file)) if sha else None
         k = (claim.id, blob)
         if k not in memo:
-            memo[k] = _state(claim, blob, facts_of)
+            token = BRIEF.set(True)  # status and value; the detail is read only at the end
+            try:
+                memo[k] = _state(claim, blob, facts_of)
+            finally:
+                BRIEF.reset(token)
         return memo[k]
+
+    def final(claim: ClaimSpec) -> State:
+        return _state(claim, blobs.get((end, claim.file)), facts_of)
 
     claims = template.claims
     status_changes: dict[str, list[Change]] = {c.id: [] for c in claims}
@@ -174,7 +182,7 @@ def walk(template: Template, repo: Repo, source: str, since: str | None,
             progress(done, len(commits))
 
     claim_tracks = tuple(Track(c.id, c.file, state(c, end).status, tuple(status_changes[c.id]),
-                               state(c, end).detail)
+                               final(c).detail)
                          for c in claims)
     value_tracks = tuple(Track(c.placeholder, c.file, state(c, end).value,
                                tuple(value_changes[c.placeholder]))

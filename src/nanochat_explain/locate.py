@@ -205,13 +205,19 @@ def _git_dir(root: Path) -> Path | None:
 
 def head_commit(root: Path) -> str | None:
     """Short id of HEAD when ``root`` itself is a git checkout, read without running git."""
+    sha = head_sha(root)
+    return sha[:7] if sha is not None else None
+
+
+def head_sha(root: Path) -> str | None:
+    """The id of HEAD when ``root`` itself is a git checkout, read without running git."""
     git_dir = _git_dir(root)
     if git_dir is None:
         return None
     try:
         head = (git_dir / "HEAD").read_text(encoding="utf-8").strip()
         if not head.startswith("ref:"):
-            return head[:7] or None
+            return head or None
         ref = head[len("ref:") :].strip()
         common = git_dir
         commondir = git_dir / "commondir"
@@ -220,13 +226,13 @@ def head_commit(root: Path) -> str | None:
         for base in (git_dir, common):
             loose = base / ref
             if loose.is_file():
-                return loose.read_text(encoding="utf-8").strip()[:7]
+                return loose.read_text(encoding="utf-8").strip() or None
         packed = common / "packed-refs"
         if packed.is_file():
             for line in packed.read_text(encoding="utf-8").splitlines():
                 sha, _, name = line.partition(" ")
                 if name == ref:
-                    return sha[:7]
+                    return sha
     except OSError:
         return None
     return None  # a branch with no commits yet

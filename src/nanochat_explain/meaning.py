@@ -96,9 +96,25 @@ def _inline(fn: Function, facts: FileFacts, depth: int, imports: dict[str, str],
                                conditions=tuple(conditions), returns=tuple(returns))
 
 
+_VIEWS: dict[tuple[int, str | None], tuple[FileFacts, FileFacts | None]] = {}
+
+
 def view(facts: FileFacts, symbol: str | None) -> FileFacts | None:
     """The facts with ``symbol``'s spellings undone and its helpers inlined; None when
-    that would change nothing."""
+    that would change nothing. Remembered for the last files seen: every failing claim on
+    the same function asks for the same view."""
+    k = (id(facts), symbol)
+    found = _VIEWS.get(k)
+    if found is not None and found[0] is facts:  # the id of these facts, not of freed ones
+        return found[1]
+    if len(_VIEWS) > 512:
+        _VIEWS.clear()
+    seen = _view(facts, symbol)
+    _VIEWS[k] = (facts, seen)
+    return seen
+
+
+def _view(facts: FileFacts, symbol: str | None) -> FileFacts | None:
     imports = dict(facts.imports)
     local = {c.qualname for c in facts.classes if "." not in c.qualname}
     local |= {f.qualname for f in facts.functions if "." not in f.qualname}

@@ -8,7 +8,8 @@ With it, a file whose content equals an upstream blob is never parsed (its git b
 Rebuilt from a clone of upstream nanochat, after a template gains a source or the
 extractor changes (:data:`~nanochat_explain.cache.FACTS_VERSION`)::
 
-    nanochat-explain snapshot --upstream --repo CLONE -o src/nanochat_explain/data/upstream.facts.xz --force
+    nanochat-explain snapshot --upstream --repo CLONE --force \
+        -o src/nanochat_explain/data/upstream.facts.xz
 
 The paths come from the templates' ``sources``. The bundle records the facts version it
 was built with; a bundle of another version is never used (files are parsed instead, and
@@ -212,7 +213,7 @@ class Upstream:
         self._number = {b: n for n, b in enumerate(self.blob_ids)}
         self._by_sha = {c.sha: c for c in self.commits}
         self._items: dict[int, Any] = {}
-        self._facts: dict[int, dict[str, Any]] = {}
+        self._facts: dict[tuple[int, str], FileFacts] = {}
 
     @property
     def head(self) -> Commit:
@@ -221,17 +222,24 @@ class Upstream:
     def has(self, blob: str) -> bool:
         return blob in self._number
 
+    def has_commit(self, rev: str) -> bool:
+        """Whether ``rev`` is a full or abbreviated id of one bundled commit."""
+        try:
+            return self.resolve(rev).sha.startswith(rev.lower())
+        except UsageError:
+            return False
+
     def facts(self, blob: str, relpath: str) -> FileFacts | None:
         """Facts of ``relpath`` with content ``blob``; None when the bundle lacks it."""
         n = self._number.get(blob)
         if n is None:
             return None
-        data = self._facts.get(n)
-        if data is None:
+        found = self._facts.get((n, relpath))
+        if found is None:
             first = 1 + len(self.blob_ids)
-            data = self._facts[n] = _decode(json.loads(self._lines[1 + n]),
-                                            lambda i: self._item(first + i))
-        return from_data(dict(data, path=relpath))
+            data = _decode(json.loads(self._lines[1 + n]), lambda i: self._item(first + i))
+            found = self._facts[(n, relpath)] = from_data(dict(data, path=relpath))
+        return found
 
     def _item(self, line: int) -> Any:
         found = self._items.get(line)
