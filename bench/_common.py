@@ -44,6 +44,7 @@ def setup_error(message: str) -> BenchError:
 class Sample:
     seconds: float
     max_rss_mb: float
+    cpu_seconds: float = 0.0  # the child's user + system time: steadier on a busy machine
 
 
 @dataclass(frozen=True)
@@ -55,12 +56,16 @@ class Command:
     argv: tuple[str, ...]
     env: Callable[[], Mapping[str, str]] = dict
     samples: list[Sample] = field(default_factory=list, compare=False)
+    ok: tuple[int, ...] = (0,)  # exit codes that are data points (check of an old tree: 1)
 
     def median_s(self) -> float:
         return statistics.median(s.seconds for s in self.samples)
 
     def median_rss_mb(self) -> float:
         return statistics.median(s.max_rss_mb for s in self.samples)
+
+    def median_cpu_s(self) -> float:
+        return statistics.median(s.cpu_seconds for s in self.samples)
 
 
 def explain_argv() -> tuple[str, ...]:
@@ -156,9 +161,9 @@ def run_once(cmd: Command, cwd: Path, timeout: float) -> Sample:
         stderr = err.read().decode("utf-8", "replace")
     if timed_out.is_set():
         raise BenchError(f"{cmd.name}: killed after {timeout:g} s\n  $ {shown(cmd.argv)}", 3)
-    if proc.returncode != 0:
+    if proc.returncode not in cmd.ok:
         raise CommandFailed(cmd, proc.returncode, stderr, _stdout_of_rerun(cmd, cwd, timeout))
-    return Sample(seconds, _rss_mb(usage.ru_maxrss))
+    return Sample(seconds, _rss_mb(usage.ru_maxrss), usage.ru_utime + usage.ru_stime)
 
 
 def _stdout_of_rerun(cmd: Command, cwd: Path, timeout: float) -> str:

@@ -1,14 +1,25 @@
-"""Speed and memory of nanochat-explain on a real nanochat checkout, as ratios against
-baselines timed in the same run (machines differ; ratios travel).
+"""Speed and memory of nanochat-explain on nanochat, as ratios against baselines timed in
+the same run (machines differ; ratios travel). The figures of issue 12.
 
-    NANOCHAT_DIR=/path/to/nanochat python bench/perf.py [--runs N] [--warmup N] [--json]
+    NANOCHAT_DIR=/path/to/nanochat-clone python bench/perf.py [--runs N] [--json]
+
+NANOCHAT_DIR is a git clone of upstream nanochat holding --pin (default 92d63d4) and
+--old (default 3a5e0bc); plain trees of both (no .git, by ``git archive``) and a copy of
+the pin's tree with every .py file edited are made in a temporary folder.
 
 Figures (targets in brackets):
-  a. warm `attention --format plain`   / `python -c "import rich.console, click, yaml"` [<= 1.3]
-  b. cold `check --format plain`       / `griffe dump nanochat`                      [<= 2.0]
-  c. warm `check --format plain`       / `griffe dump nanochat`                      [<= 1.0]
-  d. peak RSS of a cold `check`, MB                                                  [<= 100]
+  a. cold `check`, plain tree of the pin    / `griffe dump nanochat` on it          [<= 1.0]
+  b. cold `check`, plain tree of --old      / `griffe dump nanochat` on it          [<= 1.0]
+  c. cold `check`, every .py file edited    / libcst.parse_module of the files read [<= 1.5]
+  d. warm `attention --format plain`        / `python -c "import rich.console, click, yaml"`
+                                                                                    [<= 1.0]
+  e. warm `check`, the pin's tree           / `griffe dump nanochat`                [<= 1.0]
+  f. cold `history attention` over every upstream commit, seconds                  [<= 2]
+  g. warm `history attention`, seconds                                              [<= 0.5]
+  h. peak RSS of a cold `check`, MB (the largest of a, b, c)                        [<= 100]
 
+Figure c needs libcst importable by this interpreter; without it, it is shown as skipped
+(and `ast.parse` of the same files is timed for the parser's share either way).
 "Cold" is an empty facts cache (a fresh $NANOCHAT_EXPLAIN_CACHE per run); "warm" is a
 cache filled by an untimed run beforehand. Every command runs as a child process, median
 of --runs (default 11), interleaved in shuffled rounds after --warmup untimed rounds.
@@ -22,8 +33,12 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import io
 import json
+import shutil
+import subprocess
 import sys
+import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,35 +72,47 @@ MIN_RUNS = 10  # fewer and one slow run moves the median
 class Figure:
     key: str
     title: str
-    value: float
-    unit: str  # "x" for a ratio, "MB" for memory
+    value: float | None  # None: not measured (its baseline cannot run here)
+    unit: str  # "x" for a ratio, "MB" for memory, "s" for seconds
     target: float
     numerator: Command
     baseline: Command | None
+    why: str = ""  # why it was not measured
 
     @property
     def passed(self) -> bool:
-        return self.value <= self.target
+        return self.value is None or self.value <= self.target
+
+    def _fmt(self, value: float) -> str:
+        return {"x": f"{value:.2f}x", "MB": f"{value:.1f} MB"}.get(self.unit, f"{value:.2f} s")
 
     def line(self) -> str:
+        target = f"<= {self.target:g}{'x' if self.unit == 'x' else ' ' + self.unit}"
+        if self.value is None:
+            return f"{self.key}. {self.title}\n   {'-':>10}  target {target:<10} SKIP  " \
+                   f"({self.why})"
         verdict = "PASS" if self.passed else "FAIL"
-        value = f"{self.value:.2f}{'x' if self.unit == 'x' else ' MB'}"
-        target = f"<= {self.target:g}{'x' if self.unit == 'x' else ' MB'}"
         if self.baseline is not None:
+            cpu = self.numerator.median_cpu_s() / max(self.baseline.median_cpu_s(), 1e-9)
             detail = (f"median {self.numerator.median_s():.3f} s / "
-                      f"{self.baseline.median_s():.3f} s")
+                      f"{self.baseline.median_s():.3f} s; CPU time {cpu:.2f}x")
         else:
-            detail = f"median of {len(self.numerator.samples)} cold runs"
-        return f"{self.key}. {self.title}\n   {value:>10}  target {target:<10} {verdict}  " \
-               f"({detail})"
+            detail = (f"median of {len(self.numerator.samples)} runs; CPU time "
+                      f"{self.numerator.median_cpu_s():.2f} s")
+        return f"{self.key}. {self.title}\n   {self._fmt(self.value):>10}  target " \
+               f"{target:<10} {verdict}  ({detail})"
 
     def as_json(self) -> dict[str, object]:
         data: dict[str, object] = {
-            "figure": self.key, "title": self.title, "value": round(self.value, 4),
-            "unit": "ratio" if self.unit == "x" else "MB", "target": self.target,
+            "figure": self.key, "title": self.title,
+            "value": None if self.value is None else round(self.value, 4),
+            "unit": {"x": "ratio"}.get(self.unit, self.unit), "target": self.target,
             "pass": self.passed, "command": self.numerator.name,
-            "median_s": round(self.numerator.median_s(), 4),
         }
+        if self.value is None:
+            data["skipped"] = self.why
+            return data
+        data["median_s"] = round(self.numerator.median_s(), 4)
         if self.baseline is not None:
             data["baseline"] = self.baseline.name
             data["baseline_median_s"] = round(self.baseline.median_s(), 4)
@@ -95,7 +122,7 @@ class Figure:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="nanochat-explain speed and memory as ratios against baselines "
-                    "(NANOCHAT_DIR must point at a nanochat checkout).")
+                    "(NANOCHAT_DIR must point at a git clone of nanochat).")
     parser.add_argument("--runs", type=positive_int, default=11,
                         help=f"timed rounds; the median is reported (default 11, "
                              f"at least {MIN_RUNS} for figures worth comparing)")
@@ -103,28 +130,92 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="untimed rounds first (default 2)")
     parser.add_argument("--timeout", type=float, default=300.0,
                         help="seconds before a single command is killed (default 300)")
+    parser.add_argument("--pin", default="92d63d4",
+                        help="the upstream commit the package is pinned to (default 92d63d4)")
+    parser.add_argument("--old", default="3a5e0bc",
+                        help="an old upstream commit (default 3a5e0bc, the first)")
     parser.add_argument("--json", action="store_true",
                         help="also print the figures as JSON: JSON on stdout, the text on stderr")
     return parser.parse_args(argv)
 
 
-def build_commands(repo: Path, root: Path) -> tuple[list[Command], Path]:
+def plain_tree(repo: Path, rev: str, dest: Path) -> Path:
+    """The files of ``rev`` in ``dest``, without .git: what a user has who downloaded them."""
+    dest.mkdir()
+    archive = subprocess.run(["git", "-C", str(repo), "archive", "--format=tar", rev],
+                             capture_output=True, check=False)
+    if archive.returncode != 0:
+        raise setup_error(f"NANOCHAT_DIR has no commit {rev}: "
+                          f"{archive.stderr.decode(errors='replace').strip()}")
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        if hasattr(tarfile, "data_filter"):  # 3.12, and 3.8-3.11 security releases
+            tar.extractall(dest, filter="data")
+        else:
+            tar.extractall(dest)  # our own git's output of upstream's files
+    return dest
+
+
+def edited_tree(source: Path, dest: Path) -> Path:
+    """A copy of ``source`` with a comment added to every .py file: nothing is upstream's."""
+    shutil.copytree(source, dest)
+    for path in dest.rglob("*.py"):
+        path.write_text(path.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    return dest
+
+
+def files_read(tree: Path) -> list[str]:
+    """The files a full `check` reads: every template's sources present in ``tree``."""
+    from nanochat_explain.templates import load_packaged
+
+    sources = sorted({s for t in load_packaged().templates for s in t.sources})
+    return [str(tree / s) for s in sources if (tree / s).is_file()]
+
+
+def parse_argv(module: str, files: list[str]) -> tuple[str, ...]:
+    call = "parse_module" if module == "libcst" else "parse"
+    return (sys.executable, "-c", f"import sys, {module}\n"
+            f"[{module}.{call}(open(f, encoding='utf-8').read()) for f in sys.argv[1:]]",
+            *files)
+
+
+def build_commands(repo: Path, root: Path, pin: str, old: str) -> tuple[list[Command], Path]:
     tool = explain_argv()
     warm_cache = root / "warm-cache"
     warm_cache.mkdir()
     cold = cold_cache_env(FreshDirs(root, "cold-cache-"))
-    repo_args = ("--repo", str(repo), "--format", "plain")
+    pin_tree = plain_tree(repo, pin, root / "pin")
+    old_tree = plain_tree(repo, old, root / "old")
+    edited = edited_tree(pin_tree, root / "edited")
+    files = files_read(edited)
+    plain = ("--format", "plain")
+
+    def griffe(tree: Path) -> tuple[str, ...]:
+        # -s finds the package in the tree without the tree on sys.path; -o keeps the JSON
+        # out of any pipe
+        return (sys.executable, "-m", "griffe", "dump", "nanochat", "-s", str(tree),
+                "-o", "/dev/null")
+
     commands = [
         Command("import-baseline", (sys.executable, "-c", "import rich.console, click, yaml")),
-        Command("explain-attention-warm", (*tool, "attention", *repo_args),
+        Command("explain-attention-warm", (*tool, "attention", "--repo", str(pin_tree), *plain),
                 fixed_cache_env(warm_cache)),
-        Command("check-cold", (*tool, "check", *repo_args), cold),
-        Command("check-warm", (*tool, "check", *repo_args), fixed_cache_env(warm_cache)),
-        # -s finds the package in the checkout without the checkout on sys.path; -o keeps
-        # the JSON out of any pipe
-        Command("griffe-dump", (sys.executable, "-m", "griffe", "dump", "nanochat",
-                                "-s", str(repo), "-o", "/dev/null")),
+        Command("check-cold-pin", (*tool, "check", "--repo", str(pin_tree), *plain), cold),
+        # the templates' newest forms do not all exist at the first commit: exit 1 is data
+        Command("check-cold-old", (*tool, "check", "--repo", str(old_tree), *plain), cold,
+                ok=(0, 1)),
+        Command("check-cold-edited", (*tool, "check", "--repo", str(edited), *plain), cold),
+        Command("check-warm", (*tool, "check", "--repo", str(pin_tree), *plain),
+                fixed_cache_env(warm_cache)),
+        Command("griffe-pin", griffe(pin_tree)),
+        Command("griffe-old", griffe(old_tree)),
+        Command("ast-parse", parse_argv("ast", files)),
+        Command("history-cold", (*tool, "history", "attention", "--repo", str(repo), *plain),
+                cold),
+        Command("history-warm", (*tool, "history", "attention", "--repo", str(repo), *plain),
+                fixed_cache_env(warm_cache)),
     ]
+    if importlib.util.find_spec("libcst") is not None:
+        commands.append(Command("libcst-parse", parse_argv("libcst", files)))
     return commands, warm_cache
 
 
@@ -132,19 +223,32 @@ def figures(by_name: dict[str, Command]) -> list[Figure]:
     def ratio(num: str, base: str) -> float:
         return by_name[num].median_s() / by_name[base].median_s()
 
+    libcst = by_name.get("libcst-parse")
+    cold = ("check-cold-pin", "check-cold-old", "check-cold-edited")
+    heaviest = max(cold, key=lambda n: by_name[n].median_rss_mb())
     return [
-        Figure("a", "warm `attention` / python importing rich, click, yaml",
-               ratio("explain-attention-warm", "import-baseline"), "x", 1.3,
+        Figure("a", "cold `check`, plain tree of the pin / griffe dump nanochat",
+               ratio("check-cold-pin", "griffe-pin"), "x", 1.0,
+               by_name["check-cold-pin"], by_name["griffe-pin"]),
+        Figure("b", "cold `check`, plain tree of the old commit / griffe dump nanochat",
+               ratio("check-cold-old", "griffe-old"), "x", 1.0,
+               by_name["check-cold-old"], by_name["griffe-old"]),
+        Figure("c", "cold `check`, every .py edited / libcst.parse_module of the files read",
+               ratio("check-cold-edited", "libcst-parse") if libcst else None, "x", 1.5,
+               by_name["check-cold-edited"], libcst,
+               why="libcst is not installed for this interpreter"),
+        Figure("d", "warm `attention --format plain` / python importing rich, click, yaml",
+               ratio("explain-attention-warm", "import-baseline"), "x", 1.0,
                by_name["explain-attention-warm"], by_name["import-baseline"]),
-        Figure("b", "cold `check` (empty cache) / griffe dump nanochat",
-               ratio("check-cold", "griffe-dump"), "x", 2.0,
-               by_name["check-cold"], by_name["griffe-dump"]),
-        Figure("c", "warm `check` (filled cache) / griffe dump nanochat",
-               ratio("check-warm", "griffe-dump"), "x", 1.0,
-               by_name["check-warm"], by_name["griffe-dump"]),
-        Figure("d", "peak RSS of a cold `check` (the child process itself)",
-               by_name["check-cold"].median_rss_mb(), "MB", 100.0,
-               by_name["check-cold"], None),
+        Figure("e", "warm `check` / griffe dump nanochat",
+               ratio("check-warm", "griffe-pin"), "x", 1.0,
+               by_name["check-warm"], by_name["griffe-pin"]),
+        Figure("f", "cold `history attention` over every upstream commit",
+               by_name["history-cold"].median_s(), "s", 2.0, by_name["history-cold"], None),
+        Figure("g", "warm `history attention` over every upstream commit",
+               by_name["history-warm"].median_s(), "s", 0.5, by_name["history-warm"], None),
+        Figure("h", f"peak RSS of a cold `check` (the largest: {heaviest})",
+               by_name[heaviest].median_rss_mb(), "MB", 100.0, by_name[heaviest], None),
     ]
 
 
@@ -157,14 +261,38 @@ def report(commands: list[Command], figs: list[Figure], info: dict[str, object],
         lines.append(f"note: fewer than {MIN_RUNS} runs; the figures are indicative only")
     lines.append("")
     lines.extend(f.line() for f in figs)
-    lines += ["", f"{'command':<24} {'median s':>9} {'min s':>8} {'max s':>8} {'RSS MB':>7}"]
+    lines += ["", f"{'command':<24} {'median s':>9} {'min s':>8} {'max s':>8} {'CPU s':>7} "
+              f"{'RSS MB':>7}"]
     for cmd in commands:
         secs = [s.seconds for s in cmd.samples]
         lines.append(f"{cmd.name:<24} {cmd.median_s():>9.3f} {min(secs):>8.3f} "
-                     f"{max(secs):>8.3f} {cmd.median_rss_mb():>7.1f}")
+                     f"{max(secs):>8.3f} {cmd.median_cpu_s():>7.3f} {cmd.median_rss_mb():>7.1f}")
+    parser = by_name_share(commands)
+    if parser:
+        lines += ["", parser]
     lines += ["", "passed " + f"{sum(f.passed for f in figs)}/{len(figs)}: "
-              + " ".join(f"{f.key}={'PASS' if f.passed else 'FAIL'}" for f in figs)]
+              + " ".join(f"{f.key}={_verdict(f)}" for f in figs)]
     return "\n".join(lines)
+
+
+def _verdict(f: Figure) -> str:
+    return "SKIP" if f.value is None else "PASS" if f.passed else "FAIL"
+
+
+def by_name_share(commands: list[Command]) -> str:
+    """The parser's share of a cold check of the edited tree, as far as a baseline that
+    only parses tells it (its interpreter start-up subtracted)."""
+    by_name = {c.name: c for c in commands}
+    start = by_name["import-baseline"].median_s()
+    check = by_name["check-cold-edited"].median_s()
+    out = []
+    for name in ("ast-parse", "libcst-parse"):
+        if name in by_name:
+            parse = by_name[name].median_s()
+            out.append(f"{name}: {parse:.3f} s; beyond python importing rich, click, yaml: "
+                       f"{max(0.0, parse - start):.3f} s = "
+                       f"{max(0.0, parse - start) / check:.0%} of the edited tree's cold check")
+    return "\n".join(out)
 
 
 def as_json(commands: list[Command], figs: list[Figure], info: dict[str, object],
@@ -175,6 +303,7 @@ def as_json(commands: list[Command], figs: list[Figure], info: dict[str, object]
         "commands": {c.name: {"argv": shown(c.argv),
                               "seconds": [round(s.seconds, 4) for s in c.samples],
                               "median_s": round(c.median_s(), 4),
+                              "median_cpu_s": round(c.median_cpu_s(), 4),
                               "median_rss_mb": round(c.median_rss_mb(), 1)}
                      for c in commands},
     }, indent=2)
@@ -182,17 +311,18 @@ def as_json(commands: list[Command], figs: list[Figure], info: dict[str, object]
 
 def bench(args: argparse.Namespace) -> int:
     require_posix()
-    repo = nanochat_dir()
+    repo = nanochat_dir(need_git=True)
     if importlib.util.find_spec("griffe") is None:
         raise setup_error(f"griffe (the baseline) is not importable by {sys.executable}; "
                           f"{INSTALL_HINT}")
     info = machine()
     with scratch_dir("nanochat-explain-bench-") as root:
-        commands, warm_cache = build_commands(repo, root)
+        commands, warm_cache = build_commands(repo, root, args.pin, args.old)
         by_name = {c.name: c for c in commands}
         # fill the warm cache before anything is timed, warm-up rounds or not
-        run_once(Command("fill-cache", by_name["check-warm"].argv,
-                         fixed_cache_env(warm_cache)), root, args.timeout)
+        for filler in ("check-warm", "history-warm"):
+            run_once(Command(f"fill-cache-{filler}", by_name[filler].argv,
+                             fixed_cache_env(warm_cache)), root, args.timeout)
         print(f"timing {len(commands)} commands, {args.warmup} warm-up + {args.runs} rounds",
               file=sys.stderr)
         # cwd is an empty directory so that `python -m` puts nothing of ours on sys.path

@@ -109,16 +109,17 @@ def fork_base(session: Session, base: str | None) -> tuple[Session, str, bool] |
     """The session at the fork's base (named by ``base``, else the newest upstream commit in
     the checkout's history), the base's full id, and whether it was named; None when the
     checkout is no fork (upstream itself, not a git checkout, the bundled facts)."""
-    from nanochat_explain.fork import find_base
-    from nanochat_explain.gitwalk import resolve as resolve_rev
     from nanochat_explain.locate import at_ref, head_commit
-    from nanochat_explain.timeline import upstream_commits
 
     source = session.source
     if source.bundled or head_commit(source.root) is None:
         if base is not None:
             raise UsageError(f"--base {base}: needs a git checkout (--repo PATH)")
         return None
+    from nanochat_explain.fork import find_base
+    from nanochat_explain.gitwalk import resolve as resolve_rev
+    from nanochat_explain.timeline import upstream_commits
+
     if base is not None:
         sha = resolve_rev(source.root, base, "--base")
     else:

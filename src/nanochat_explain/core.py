@@ -67,9 +67,11 @@ def parse_text(text: str, relpath: str, cache: FactsCache | None = None,
     if cached is None and upstream:
         from nanochat_explain.upstream import facts_of_text
 
-        cached = facts_of_text(text, relpath)  # always at hand: not copied into the cache
+        cached = facts_of_text(text, relpath)
         if cached is not None:
             _remember(relpath, text, cached)
+            if cache is not None:  # the next run reads one small file, not the whole bundle
+                cache.put(relpath, text, cached)
     if cached is not None:
         return cached
     facts = extract_text(text, relpath)

@@ -25,6 +25,7 @@ line (a function moved down by an edit above it is still the same item).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
@@ -214,6 +215,7 @@ class Upstream:
         self._by_sha = {c.sha: c for c in self.commits}
         self._items: dict[int, Any] = {}
         self._facts: dict[tuple[int, str], FileFacts] = {}
+        self._parts: dict[tuple[Any, ...], Any] = {}
 
     @property
     def head(self) -> Commit:
@@ -236,9 +238,60 @@ class Upstream:
             return None
         found = self._facts.get((n, relpath))
         if found is None:
+            record = json.loads(self._lines[1 + n])
+            try:
+                found = self._assemble(record, relpath)
+            except TypeError:  # facts of a shape the parts cannot be assembled into
+                first = 1 + len(self.blob_ids)
+                found = from_data(dict(_decode(record, lambda i: self._item(first + i)),
+                                       path=relpath))
+            self._facts[(n, relpath)] = found
+        return found
+
+    def _assemble(self, record: dict[str, Any], relpath: str) -> FileFacts:
+        """The facts from parts shared with the other versions of the file: a function
+        that is the same item at the same line is the same object, decoded once."""
+        blank = {k: ([] if isinstance(v, list | dict) else v) for k, v in record.items()}
+        fields: dict[str, Any] = {}
+        for key, value in record.items():
+            if key in _SYMBOLS or key in _TOP:
+                fields[key] = tuple(self._part(blank, key, i, at) for i, at in value)
+            elif isinstance(value, dict):
+                fields[key] = self._whole(blank, key, tuple(value["items"]))
+            else:
+                fields[key] = value
+        fields["path"] = relpath
+        return FileFacts(**fields)
+
+    def _part(self, blank: dict[str, Any], key: str, i: int, at: int) -> Any:
+        k = (key, i, at)
+        found = self._parts.get(k)
+        if found is None:
             first = 1 + len(self.blob_ids)
-            data = _decode(json.loads(self._lines[1 + n]), lambda i: self._item(first + i))
-            found = self._facts[(n, relpath)] = from_data(dict(data, path=relpath))
+            item = self._item(first + i)
+            if key in _SYMBOLS:
+                found = getattr(from_data({**blank, key: [_absolute(item, at)]}), key)[0]
+            else:  # a statement: decoded once, then moved to each line it stands at
+                pos = _TOP[key]
+                base = self._parts.get((key, i))
+                if base is None:
+                    element = [*item[:pos], 0, *item[pos:]]
+                    base = self._parts[(key, i)] = getattr(from_data({**blank, key: [element]}),
+                                                           key)[0]
+                if isinstance(base, tuple):
+                    found = (*base[:pos], at, *base[pos + 1 :])
+                else:
+                    found = dataclasses.replace(base, line=at)
+            self._parts[k] = found
+        return found
+
+    def _whole(self, blank: dict[str, Any], key: str, items: tuple[int, ...]) -> Any:
+        k = (key, items)
+        found = self._parts.get(k)
+        if found is None:
+            first = 1 + len(self.blob_ids)
+            data = {**blank, key: [self._item(first + i) for i in items]}
+            found = self._parts[k] = getattr(from_data(data), key)
         return found
 
     def _item(self, line: int) -> Any:
