@@ -89,6 +89,8 @@ def resolve(cat: Catalog, name: str) -> Template:
 
 @dataclass(frozen=True)
 class ExplainRun:
+    """What ``explain`` made: the explanation and the files it could not read."""
+
     explanation: Explanation
     unreadable: tuple[ExplainError, ...]  # files the module needs that could not be parsed
 
@@ -225,6 +227,8 @@ def coverage(repo: str | None, templates_dir: str | None = None,
 
 @dataclass(frozen=True)
 class AllRun:
+    """What ``all`` made: every explanation and the files that could not be read."""
+
     explanations: tuple[Explanation, ...]
     unreadable: tuple[ExplainError, ...]
 
@@ -294,6 +298,8 @@ def history(module: str, repo: str | None, since: str | None,
 
 @dataclass(frozen=True)
 class CheckRun:
+    """What ``check`` found: the report and the files that could not be read."""
+
     report: CheckReport
     unreadable: tuple[ExplainError, ...]
 

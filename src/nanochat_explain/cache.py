@@ -10,14 +10,13 @@ be written (read-only, full disk) is not an error: the run just parses.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import pickle
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from nanochat_explain.facts import FileFacts, from_data, to_data
 
@@ -39,8 +38,17 @@ def default_dir() -> Path:
     return base / "nanochat-explain"
 
 
+if TYPE_CHECKING:
+    from hashlib import sha256
+else:
+    try:  # the small built-in module: hashlib would first load OpenSSL, ms of start-up
+        from _sha256 import sha256
+    except ImportError:  # Python 3.12+, or a build without it
+        from hashlib import sha256
+
+
 def digest(*parts: str) -> str:
-    digest = hashlib.sha256()
+    digest = sha256()
     for part in (FACTS_VERSION, *parts):
         digest.update(part.encode("utf-8", "surrogatepass"))
         digest.update(b"\0")

@@ -21,6 +21,8 @@ from nanochat_explain.model import ClaimSpec, Status
 
 @dataclass(frozen=True)
 class Outcome:
+    """What checking a claim against the facts found."""
+
     status: Status
     line: int | None
     detail: str
@@ -38,6 +40,8 @@ class _Unevaluable(Exception):
 
 @dataclass(frozen=True)
 class Kind:
+    """A claim kind: its check, the keys it takes and what it means."""
+
     name: str
     doc: str
     keys: dict[str, tuple[type, ...]]  # kind-specific key -> accepted YAML types

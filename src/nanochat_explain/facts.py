@@ -68,6 +68,8 @@ def _canonical_pair(source: str) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class Param:
+    """A parameter of a function: name, default, line, and ``*``/``**``."""
+
     name: str
     default: str | None
     line: int
@@ -76,6 +78,8 @@ class Param:
 
 @dataclass(frozen=True)
 class Call:
+    """A call, with its arguments as canonical text, where it is and its evaluation order."""
+
     callee: str
     args: tuple[str, ...]
     kwargs: tuple[tuple[str, str], ...]
@@ -94,6 +98,8 @@ class Call:
 
 @dataclass(frozen=True)
 class Assign:
+    """An assignment (or annotation) as canonical text, with its line."""
+
     target: str
     value: str
     line: int
@@ -106,6 +112,8 @@ class Assign:
 
 @dataclass(frozen=True)
 class Function:
+    """A function or method: signature, decorators, and what its body does."""
+
     qualname: str
     line: int
     end_line: int
@@ -120,6 +128,8 @@ class Function:
 
 @dataclass(frozen=True)
 class Class:
+    """A class: bases, decorators, and its body's own assignments and calls."""
+
     qualname: str
     line: int
     end_line: int
@@ -135,6 +145,8 @@ Symbol = Class | Function
 
 @dataclass(frozen=True)
 class FileFacts:
+    """Everything read from one file."""
+
     path: str  # relative to the repository root, with forward slashes
     line_count: int
     classes: tuple[Class, ...]

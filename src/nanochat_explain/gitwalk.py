@@ -21,6 +21,8 @@ _SEP = "\x1f"
 
 @dataclass(frozen=True)
 class Commit:
+    """A git commit, as history shows it."""
+
     sha: str
     short: str
     date: str  # author date, YYYY-MM-DD

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,8 @@ from typing import TYPE_CHECKING
 from nanochat_explain.errors import ExplainError, SourceError
 
 if TYPE_CHECKING:
+    import subprocess
+
     from nanochat_explain.snapshot import Bundle
     from nanochat_explain.upstream import Upstream
 
@@ -118,6 +119,8 @@ def decode(data: bytes, relpath: str) -> str:
 
 def _git(root: Path, *args: str) -> bytes | None:
     """Output of a read-only git command in ``root``, or None when it fails."""
+    import subprocess  # here: a plain tree never needs it, and it costs start-up time
+
     try:
         done = subprocess.run(["git", "-C", str(root), *args], capture_output=True,
                               timeout=60, check=False)
@@ -243,6 +246,8 @@ class GitStatus:
     so that it runs while the claims are checked instead of before."""
 
     def __init__(self, root: Path) -> None:
+        import subprocess
+
         self._answer: bool | None = None
         try:
             self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
@@ -255,6 +260,8 @@ class GitStatus:
     def changed(self) -> bool | None:
         proc, self._proc = self._proc, None
         if proc is not None:
+            import subprocess
+
             try:
                 out, _ = proc.communicate(timeout=30)
                 self._answer = bool(out.strip()) if proc.returncode == 0 else None

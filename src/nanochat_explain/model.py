@@ -72,6 +72,8 @@ class Note:
 
 @dataclass(frozen=True)
 class Component:
+    """An item of the components breakdown."""
+
     name: str
     symbol: str
     what: str
@@ -83,6 +85,8 @@ class Component:
 
 @dataclass(frozen=True)
 class Comparison:
+    """A row comparing nanochat with other implementations."""
+
     aspect: str
     nanochat: str
     claims: tuple[str, ...]
@@ -93,6 +97,8 @@ class Comparison:
 
 @dataclass(frozen=True)
 class Paper:
+    """A paper the explanation cites."""
+
     title: str
     first_author: str
     year: int
@@ -103,6 +109,8 @@ class Paper:
 
 @dataclass(frozen=True)
 class Template:
+    """A module's validated template."""
+
     module: str
     path: str  # template file name, for messages
     title: str
@@ -186,6 +194,8 @@ class Checked:
 
 @dataclass(frozen=True)
 class SourceInfo:
+    """Which nanochat an output was checked against."""
+
     repo: str
     commit: str | None
     bundled: bool = False
@@ -214,6 +224,8 @@ class SourceInfo:
 
 @dataclass(frozen=True)
 class Explanation:
+    """A template filled and checked against one nanochat."""
+
     template: Template
     source: SourceInfo
     summary: Checked

@@ -41,6 +41,8 @@ class Listing:
 
 @dataclass(frozen=True)
 class Unmentioned:
+    """A class or function no template mentions."""
+
     file: str
     name: str
     kind: str
@@ -75,6 +77,8 @@ class CoverageReport:
 
 @dataclass(frozen=True)
 class CheckReport:
+    """The results of ``check`` over some modules."""
+
     source: SourceInfo
     modules: tuple[tuple[str, tuple[Result, ...]], ...]
     coverage: tuple[tuple[int, int], ...] = ()  # (backed, all) items, per module

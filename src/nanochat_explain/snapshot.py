@@ -21,6 +21,8 @@ BUNDLED = "nanochat.facts.json"
 
 @dataclass(frozen=True)
 class Bundle:
+    """The bundled facts of one nanochat commit."""
+
     commit: str
     files: dict[str, FileFacts]
 

@@ -88,6 +88,8 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 @dataclass
 class _Ctx:
+    """Where validation is: the template file, for messages."""
+
     filename: str
     lines: dict[Path_, int]
 

@@ -19,6 +19,8 @@ FILE = "forms.json"
 
 @dataclass(frozen=True)
 class Run:
+    """A run of upstream commits that had one form of an item."""
+
     form: str  # the label as the template writes it
     shown: str  # the label filled with the values the code had in this run
     first: str  # short hash of the first upstream commit with this form

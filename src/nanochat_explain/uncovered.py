@@ -26,6 +26,9 @@ MAX_CALLS = 6  # the calls shown per symbol: enough to see what it does
 
 @dataclass(frozen=True)
 class Uncovered:
+    """A class, function or method reached from a module's entry points that no template
+    mentions."""
+
     file: str
     qualname: str
     kind: str  # class, function or method

@@ -123,6 +123,8 @@ def _decode(record: dict[str, Any], item: Any) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Built:
+    """A built bundle and what it holds."""
+
     data: bytes  # the compressed bundle
     commits: int
     blobs: int
@@ -185,6 +187,8 @@ def build(root: Path, paths: Iterable[str], until: str = "HEAD") -> Built:
 
 @dataclass(frozen=True)
 class Commit:
+    """A bundled upstream commit: its parents and the blob of each path, by number."""
+
     number: int
     sha: str
     date: str

@@ -15,6 +15,8 @@ FORMATS = ("terminal", "plain", "markdown", "json", "svg")
 
 @dataclass(frozen=True)
 class Options:
+    """How to render: width, colour and the output's encoding."""
+
     width: int = 100
     color: bool = True
     encoding: str = "utf-8"  # of the stream the text goes to; see render.charset
