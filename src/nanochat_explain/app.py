@@ -277,23 +277,53 @@ def history(module: str, repo: str | None, since: str | None,
 
     template = resolve(catalog(templates_dir, cache), module)
     source = locate(repo)
-    if source.bundled:  # no checkout at all: upstream's history, from the bundled facts
-
-        upstream = UpstreamRepo(required("history"))
-        return walk(template, upstream, f"nanochat@{upstream.bundle.head.sha[:7]} (bundled "
-                    "facts)", since, upstream.facts_of, progress)
-    head = head_sha(source.root)
-    if head is None:  # a plain tree is not upstream's: no history
+    head = None if source.bundled else head_sha(source.root)
+    if not source.bundled and head is None:  # a plain tree is not upstream's: no history
         raise UsageError("history needs a git checkout of nanochat (--repo PATH)")
-    bundle = usable() if cache else None
-    if bundle is not None and bundle.has_commit(head) and (since is None
-                                                           or bundle.has_commit(since)):
-        # HEAD is an upstream commit: its history is upstream's, all of it bundled
-        upstream = UpstreamRepo(bundle)
-        return walk(template, upstream, source.display, since, upstream.facts_of, progress)
-    with BlobReader(source.root, MAX_BYTES) as reader:
-        facts_of = facts_reader(FactsCache() if cache else None, reader, upstream=cache)
-        return walk(template, GitRepo(source.root), source.display, since, facts_of, progress)
+
+    def build() -> ModuleHistory:
+        if source.bundled:  # no checkout at all: upstream's history, from the bundled facts
+            upstream = UpstreamRepo(required("history"))
+            return walk(template, upstream, f"nanochat@{upstream.bundle.head.sha[:7]} "
+                        "(bundled facts)", since, upstream.facts_of, progress)
+        assert head is not None
+        bundle = usable() if cache else None
+        if bundle is not None and bundle.has_commit(head) and (since is None
+                                                               or bundle.has_commit(since)):
+            # HEAD is an upstream commit: its history is upstream's, all of it bundled
+            upstream = UpstreamRepo(bundle)
+            return walk(template, upstream, source.display, since, upstream.facts_of, progress)
+        with BlobReader(source.root, MAX_BYTES) as reader:
+            facts_of = facts_reader(FactsCache() if cache else None, reader, upstream=cache)
+            return walk(template, GitRepo(source.root), source.display, since, facts_of,
+                        progress)
+
+    if not cache or (since is not None and not re.fullmatch(r"[0-9a-fA-F]{7,40}", since)):
+        return build()  # a name such as HEAD~5 or a branch may mean another commit later
+    # the history up to a commit never changes: a second walk is read back whole, keyed by
+    # the commit, the template, the code that evaluates claims and the bundle it read
+    import pickle
+
+    from nanochat_explain.cache import memo
+    from nanochat_explain.history import ModuleHistory
+    from nanochat_explain.upstream import FILE
+
+    code = Path(__file__).resolve().parent
+    bundle_file = code / "data" / FILE
+    try:
+        stamp = bundle_file.stat()
+        bundled = f"{stamp.st_size}:{stamp.st_mtime_ns}"
+        sources = [(code / f).read_text(encoding="utf-8") for f in _HISTORY_CODE]
+    except OSError:
+        return build()
+    parts = [module, since or "", head or "", source.display, bundled,
+             pickle.dumps(template, protocol=4).hex(), *sources]
+    return memo(f"history-{template.module}", parts, ModuleHistory, build)
+
+
+# the code a history's result depends on besides the template and the facts
+_HISTORY_CODE = ("history.py", "claims.py", "meaning.py", "facts.py", "upstream.py",
+                 "gitwalk.py", "forms.py")
 
 
 @dataclass(frozen=True)
