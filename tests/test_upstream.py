@@ -4,7 +4,7 @@ fresh for this extractor and these templates, and used instead of parsing or git
 from __future__ import annotations
 
 import json
-import lzma
+import zlib
 import os
 import random
 import shutil
@@ -75,7 +75,7 @@ def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def built(clone: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("bundle") / "upstream.facts.xz"
+    out = tmp_path_factory.mktemp("bundle") / "upstream.facts.zlib"
     result = invoke(["snapshot", "--upstream", "--repo", str(clone), "-o", str(out)])
     assert result.code == 0, result.err
     assert "19 blobs of 17 files at 7 commits" in result.err
@@ -85,7 +85,7 @@ def built(clone: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def use(built: Path, monkeypatch: pytest.MonkeyPatch) -> upstream.Upstream:
     """The fixture's bundle in place of the shipped one."""
-    bundle = upstream.Upstream(lzma.decompress(built.read_bytes()))
+    bundle = upstream.Upstream(zlib.decompress(built.read_bytes()))
     monkeypatch.setattr(upstream, "_loaded", lambda: bundle)
     return bundle
 
@@ -100,7 +100,7 @@ def nowhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_rebuilding_gives_identical_bytes(clone: Path, built: Path, tmp_path: Path):
-    again = tmp_path / "again.xz"
+    again = tmp_path / "again.zlib"
     assert invoke(["snapshot", "--upstream", "--repo", str(clone), "-o", str(again)]).code == 0
     assert again.read_bytes() == built.read_bytes()
     result = invoke(["snapshot", "--upstream", "--repo", str(clone), "-o", str(again)])
@@ -210,7 +210,7 @@ def test_a_bad_or_ambiguous_revision_is_a_usage_error(use, nowhere):
 
 
 def test_a_bundle_of_another_facts_version_is_never_used(use, nowhere, monkeypatch):
-    lines = lzma.decompress(DATA.read_bytes()).split(b"\n")
+    lines = zlib.decompress(DATA.read_bytes()).split(b"\n")
     head = json.loads(lines[0])
     head["facts_version"] = "facts-0-old"
     stale = upstream.Upstream(b"\n".join([json.dumps(head).encode(), *lines[1:]]))
@@ -227,7 +227,7 @@ def test_a_bundle_of_another_facts_version_is_never_used(use, nowhere, monkeypat
 
 def test_shipped_bundle_is_fresh():
     """Fails after the extractor or the templates' sources change; the fix is one command."""
-    shipped = upstream.Upstream(lzma.decompress(DATA.read_bytes()))
+    shipped = upstream.Upstream(zlib.decompress(DATA.read_bytes()))
     sources = sorted({s for t in load_packaged().templates for s in t.sources})
     stale = (f"{upstream.FILE} is stale: rebuild it from a clone of upstream nanochat: "
              f"{upstream.REBUILD}")
@@ -263,7 +263,7 @@ NANOCHAT = os.environ.get("NANOCHAT_DIR")
 @pytest.mark.skipif(not NANOCHAT, reason="needs NANOCHAT_DIR")
 def test_shipped_facts_equal_a_fresh_parse_of_a_sample_of_blobs():
     assert NANOCHAT is not None
-    shipped = upstream.Upstream(lzma.decompress(DATA.read_bytes()))
+    shipped = upstream.Upstream(zlib.decompress(DATA.read_bytes()))
     blobs = sorted(upstream.iter_blobs(shipped))
     for path, blob in random.Random(12).sample(blobs, 40):
         text = subprocess.run(["git", "-C", NANOCHAT, "cat-file", "blob", blob], check=True,
@@ -275,11 +275,11 @@ def test_shipped_facts_equal_a_fresh_parse_of_a_sample_of_blobs():
 @pytest.mark.skipif(not NANOCHAT, reason="needs NANOCHAT_DIR")
 def test_shipped_bundle_is_the_rebuild_of_upstream(tmp_path):
     assert NANOCHAT is not None
-    shipped = upstream.Upstream(lzma.decompress(DATA.read_bytes()))
-    out = tmp_path / "rebuilt.xz"
+    shipped = upstream.Upstream(zlib.decompress(DATA.read_bytes()))
+    out = tmp_path / "rebuilt.zlib"
     result = invoke(["snapshot", "--upstream", "--repo", NANOCHAT, "--until", shipped.head.sha,
                      "-o", str(out)])
     assert result.code == 0, result.err
-    # the content, not the compressed bytes: another liblzma may compress differently
-    assert lzma.decompress(out.read_bytes()) == lzma.decompress(DATA.read_bytes()), (
+    # the content, not the compressed bytes: another zlib may compress differently
+    assert zlib.decompress(out.read_bytes()) == zlib.decompress(DATA.read_bytes()), (
         f"{upstream.FILE} is stale: {upstream.REBUILD}")

@@ -213,7 +213,7 @@ def coverage(repo: str | None, templates_dir: str | None, no_cache: bool,
 @click.option("--force", is_flag=True, help="Overwrite FILE if it exists and differs.")
 @click.option("--upstream", is_flag=True,
               help="Write instead the bundle of upstream facts (the package's "
-                   "data/upstream.facts.xz): the facts of every version of every file the "
+                   "data/upstream.facts.zlib): the facts of every version of every file the "
                    "templates read, at every commit of the clone up to --until.")
 @click.option("--until", metavar="REV", default="HEAD", show_default=True,
               help="With --upstream: the newest commit.")
