@@ -4,11 +4,11 @@ fresh for this extractor and these templates, and used instead of parsing or git
 from __future__ import annotations
 
 import json
-import zlib
 import os
 import random
 import shutil
 import subprocess
+import zlib
 from pathlib import Path
 
 import pytest
