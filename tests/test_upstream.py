@@ -283,3 +283,20 @@ def test_shipped_bundle_is_the_rebuild_of_upstream(tmp_path):
     # the content, not the compressed bytes: another zlib may compress differently
     assert zlib.decompress(out.read_bytes()) == zlib.decompress(DATA.read_bytes()), (
         f"{upstream.FILE} is stale: {upstream.REBUILD}")
+
+
+def test_a_second_history_walk_is_read_back(clone, use, tmp_path, monkeypatch):
+    import nanochat_explain.history as history
+
+    monkeypatch.setenv("NANOCHAT_EXPLAIN_CACHE", str(tmp_path / "cache"))
+    args = ["history", "rotary", "--repo", str(clone), "--format", "json"]
+    first = invoke(args)
+    assert first.code == 0, first.err
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("walked again")
+
+    monkeypatch.setattr(history, "walk", refuse)
+    again = invoke(args)
+    assert again.code == 0 and again.out == first.out
+    assert "walked again" in invoke([*args, "--no-cache"]).err  # --no-cache walks
