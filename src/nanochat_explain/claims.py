@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, TypeVar
 
 from nanochat_explain.facts import Assign, Call, Class, FileFacts, Function, canonical
@@ -112,10 +113,41 @@ def _evaluate(claim: ClaimSpec, facts: FileFacts) -> Outcome:
 
 
 def _nearest(name: str, names: list[str]) -> str:
-    import difflib  # only when a name is missing
-
-    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    close = _close_matches(name, tuple(names), 3, 0.6)
     return f" (nearest: {', '.join(close)})" if close else ""
+
+
+@cache
+def _close_matches(word: str, names: tuple[str, ...], n: int, cutoff: float) -> list[str]:
+    """``difflib.get_close_matches(word, names, n, cutoff)``, the same list, faster: exact
+    ratios are computed best bound first (``quick_ratio`` bounds ``ratio`` from above) and
+    only until no remaining name can enter the best ``n``; and each question once per run
+    (a missing function is asked about by every claim on it)."""
+    import difflib
+    import heapq
+
+    s = difflib.SequenceMatcher()
+    s.set_seq2(word)
+    bounded = []
+    for x in names:
+        s.set_seq1(x)
+        if s.real_quick_ratio() >= cutoff:
+            q = s.quick_ratio()
+            if q >= cutoff:
+                bounded.append((q, x))
+    bounded.sort(reverse=True)
+    best: list[tuple[float, str]] = []  # a min-heap of the best n (ratio, name)
+    for q, x in bounded:
+        if len(best) == n and best[0] > (q, x):
+            break  # every name left scores at most (q, x): none can enter
+        s.set_seq1(x)
+        r = s.ratio()
+        if r >= cutoff:
+            if len(best) < n:
+                heapq.heappush(best, (r, x))
+            elif (r, x) > best[0]:
+                heapq.heapreplace(best, (r, x))
+    return [x for _, x in sorted(best, reverse=True)]
 
 
 def _scope(claim: ClaimSpec, facts: FileFacts) -> Class | Function:
@@ -504,9 +536,7 @@ def _nearest_names(name: str, names: list[str], limit: int = 5) -> str:
         return "none"
     if BRIEF.get():
         return _SKIPPED
-    import difflib
-
-    near = difflib.get_close_matches(name, names, n=limit, cutoff=0.0)
+    near = _close_matches(name, tuple(names), limit, 0.0)
     more = len(names) - len(near)
     return ", ".join(near) + (f" and {more} more" if more > 0 else "")
 
