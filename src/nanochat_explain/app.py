@@ -137,11 +137,11 @@ def fork_base(session: Session, base: str | None) -> tuple[Session, str, bool] |
 def with_fork(session: Session, exp: Explanation, base: str | None) -> Explanation:
     import dataclasses
 
-    from nanochat_explain.fork import drift
-
     found = fork_base(session, base)
     if found is None:
         return exp
+    from nanochat_explain.fork import drift
+
     at, sha, named = found
     return dataclasses.replace(exp, fork=drift(session, at, exp, sha, named))
 
