@@ -263,3 +263,39 @@ def test_a_default_can_follow_its_call_sites():
     assert overridden.status is Status.FAIL and "schedule(3, final=0.5)" in overridden.detail
     assert mcheck("literal", "schedule", param="warmup", expect=100,
                   follow_calls=True).status is Status.PASS
+
+
+def test_order_in_the_module_body_catches_swapped_branches():
+    source = dedent('''\
+        if args.fp8:
+            if device_type != "cuda":
+                print0("ignored")
+            else:
+                convert(model)
+        ''')
+    swapped = source.replace('print0("ignored")', "@@").replace("convert(model)",
+                                                                 'print0("ignored")')
+    swapped = swapped.replace("@@", "convert(model)")
+    claim = ClaimSpec("c", "order", "t.py", None, (("first", "print0"), ("then", "convert")),
+                      None, 1)
+    ok = evaluate(claim, extract(source, "t.py"))
+    assert ok.status is Status.PASS and ok.line == 5
+    failed = evaluate(claim, extract(swapped, "t.py"))
+    assert failed.status is Status.FAIL and "convert (line 3) runs before print0" in failed.detail
+    missing = ClaimSpec("c", "order", "t.py", None, (("first", "print0"), ("then", "save")),
+                        None, 1)
+    assert evaluate(missing, extract(source, "t.py")).detail == (
+        "expected print0 before save in the module body of t.py; no such step save")
+
+
+def test_an_order_step_can_be_a_whole_call():
+    source = 'print0("a")\nsave(x)\nprint0("b")\n'
+    facts = extract(source, "t.py")
+
+    def order(first: str, then: str):
+        return evaluate(ClaimSpec("c", "order", "t.py", None,
+                                  (("first", first), ("then", then)), None, 1), facts)
+
+    assert order("print0('a')", "save").status is Status.PASS
+    assert order("print0('b')", "save").status is Status.FAIL
+    assert order("print0", "save").status is Status.PASS  # the callee: its first call

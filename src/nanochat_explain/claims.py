@@ -596,27 +596,34 @@ def _check_condition(claim: ClaimSpec, facts: FileFacts) -> Outcome:
 
 @_kind(
     "order",
-    "Within a function, one step runs before another. A step is a call (first / then: "
-    "the callee) or an assignment (first_assign / then_assign: the target); the first of "
+    "Within a function (or, without symbol, the module body), one step runs before "
+    "another. A step is a call (first / then: the callee, or a whole call with its "
+    "arguments) or an assignment (first_assign / then_assign: the target); the first of "
     "each unless first_nth or then_nth pick another (-1 is the last). Calls are compared "
     "in evaluation order, anything else by line.",
     keys={"first": (str,), "then": (str,), "first_assign": (str,), "then_assign": (str,),
           "first_nth": (int,), "then_nth": (int,)},
     one_of=(("first", "first_assign"), ("then", "then_assign")),
+    symbol="optional",
 )
 def _check_order(claim: ClaimSpec, facts: FileFacts) -> Outcome:
-    fn = _function(claim, facts)
+    scope: Function | FileFacts = _function(claim, facts) if claim.symbol else facts
+    where = scope.qualname if isinstance(scope, Function) else f"the module body of {facts.path}"
+    scope_line = scope.line if isinstance(scope, Function) else 1
 
     def step(side: str) -> tuple[str, Call | Assign | None]:
         nth = claim.get(f"{side}_nth", 0)
         if claim.get(side) is not None:
             callee = _canon(claim.get(side))
-            calls = sorted((c for c in fn.calls if c.callee == callee), key=lambda c: c.order)
+            whole = _whole_call(callee)  # print0('...'): that call, not any print0
+            calls = sorted((c for c in scope.calls
+                            if (c.text if whole else c.callee) == callee),
+                           key=lambda c: c.order)
             items: list[Any] = calls
             label = callee
         else:
             target = _canon(claim.get(f"{side}_assign"), bare_tuple=True)
-            items = [a for a in fn.assigns if a.target == target]
+            items = [a for a in scope.assigns if a.target == target]
             label = f"{target} = ..."
         try:
             return label, items[nth]
@@ -626,8 +633,8 @@ def _check_order(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     (first, a), (then, b) = step("first"), step("then")
     if a is None or b is None:
         missing = first if a is None else then
-        return Outcome(Status.FAIL, fn.line, f"expected {first} before {then} in "
-                       f"{fn.qualname}; no such step {missing}")
+        return Outcome(Status.FAIL, scope_line, f"expected {first} before {then} in "
+                       f"{where}; no such step {missing}")
     both_calls = isinstance(a, Call) and isinstance(b, Call)
     before = a.order < b.order if both_calls else a.line < b.line  # type: ignore[union-attr]
     if before:
@@ -635,6 +642,17 @@ def _check_order(claim: ClaimSpec, facts: FileFacts) -> Outcome:
                        f"{first} (line {a.line}) runs before {then} (line {b.line})")
     return Outcome(Status.FAIL, a.line, f"expected {first} before {then}; found {then} "
                    f"(line {b.line}) runs before {first} (line {a.line})")
+
+
+def _whole_call(text: str) -> bool:
+    """Whether an order step names a whole call (``print0('x')``), not a callee
+    (``F.relu(...).square``)."""
+    try:
+        node = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        return False
+    return isinstance(node, ast.Call) and not any(
+        isinstance(n, ast.Constant) and n.value is Ellipsis for n in ast.walk(node))
 
 
 @_kind(
