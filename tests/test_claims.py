@@ -299,3 +299,28 @@ def test_an_order_step_can_be_a_whole_call():
     assert order("print0('a')", "save").status is Status.PASS
     assert order("print0('b')", "save").status is Status.FAIL
     assert order("print0", "save").status is Status.PASS  # the callee: its first call
+
+
+def test_a_statement_can_be_counted():
+    source = dedent('''\
+        def forward(x, cache):
+            if cache is None:
+                g = torch.sigmoid(x)
+            else:
+                g = torch.sigmoid(x)
+            x = norm(x)
+            return x
+        ''')
+
+    def stmt(text: str, **fields: Any):
+        claim = ClaimSpec("c", "statement", "t.py", "forward",
+                          (("code", "g = torch.sigmoid(x)"), *fields.items()), None, 1)
+        return evaluate(claim, extract(text, "t.py"))
+
+    assert stmt(source, count=2).status is Status.PASS
+    one_changed = source.replace("    g = torch.sigmoid(x)\n    x = norm", "    g = torch.tanh(x)\n    x = norm")
+    assert stmt(one_changed).status is Status.PASS  # one left: enough without count
+    failed = stmt(one_changed, count=2)
+    assert failed.status is Status.FAIL
+    assert failed.detail == ("expected g = torch.sigmoid(x) 2 times in forward; "
+                             "found it once (line 3)")

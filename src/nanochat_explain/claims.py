@@ -517,8 +517,8 @@ def _check_returns(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     "statement",
     "A whole statement, compared as canonical Python: an assignment with its operator, "
     "a return, or a call made as a statement, in a function (or a class's methods, or "
-    "without symbol the module body).",
-    keys={"code": (str,)},
+    "without symbol the module body); with count, exactly that many times.",
+    keys={"code": (str,), "count": (int,)},
     required=("code",),
     symbol="optional",
 )
@@ -544,28 +544,32 @@ def _check_statement(claim: ClaimSpec, facts: FileFacts) -> Outcome:
         want = f"{target} {op} {value}"
         found = [(a.text, a.line) for a in (_assigns_in(sym, facts) if sym else facts.assigns)
                  if a.target == target]
-        for a in (_assigns_in(sym, facts) if sym else facts.assigns):
-            if a.target == target and a.value == value and (
-                    a.op == op or (op == "=" and a.op == ":")):
-                return Outcome(Status.PASS, a.line, a.text)
+        same = [(a.text, a.line) for a in (_assigns_in(sym, facts) if sym else facts.assigns)
+                if a.target == target and a.value == value and (
+                    a.op == op or (op == "=" and a.op == ":"))]
     elif isinstance(stmt, ast.Return) and stmt.value is not None:
         fn = _function(claim, facts)
         value = _canon(ast.unparse(stmt.value))
         want = f"return {value}"
-        for v, line in fn.returns:
-            if v == value:
-                return Outcome(Status.PASS, line, want)
+        same = [(want, line) for v, line in fn.returns if v == value]
         found = [(f"return {v}", line) for v, line in fn.returns]
     elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
         want = _canon(code)
         calls = _calls_in(sym, facts) if sym else list(facts.calls)
-        for c in calls:
-            if c.text == want:
-                return Outcome(Status.PASS, c.line, c.text)
+        same = [(c.text, c.line) for c in calls if c.text == want]
         callee = _canon(ast.unparse(stmt.value.func))
         found = [(c.text, c.line) for c in calls if c.callee == callee]
     else:
         raise _Unevaluable("code must be an assignment, a return or a call")
+    count = claim.get("count")
+    if same and (count is None or len(same) == count):
+        times = f" ({len(same)} times)" if count is not None and count != 1 else ""
+        return Outcome(Status.PASS, same[0][1], same[0][0] + times)
+    if same:
+        lines = ", ".join(str(line) for _, line in same)
+        n = "once" if len(same) == 1 else f"{len(same)} times"
+        return Outcome(Status.FAIL, same[0][1], f"expected {want} {count} times in {where}; "
+                       f"found it {n} (line{'s' if len(same) > 1 else ''} {lines})")
     have = _closest(want, found) if found else "nothing like it"
     line = found[0][1] if found else (sym.line if sym else None)
     return Outcome(Status.FAIL, line, f"expected {want} in {where}; found {have}")
