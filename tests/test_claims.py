@@ -324,3 +324,14 @@ def test_a_statement_can_be_counted():
     assert failed.status is Status.FAIL
     assert failed.detail == ("expected g = torch.sigmoid(x) 2 times in forward; "
                              "found it once (line 3)")
+
+
+def test_an_order_step_can_be_a_whole_assignment():
+    source = "cos, sin = freqs.cos(), freqs.sin()\ncos, sin = cos.to(dt), sin.to(dt)\n"
+    swapped = "cos, sin = cos.to(dt), sin.to(dt)\ncos, sin = freqs.cos(), freqs.sin()\n"
+    claim = ClaimSpec("c", "order", "t.py", None,
+                      (("first_assign", "cos, sin = freqs.cos(), freqs.sin()"),
+                       ("then_assign", "cos, sin = (cos.to(dt), sin.to(dt))")), None, 1)
+    assert evaluate(claim, extract(source, "t.py")).status is Status.PASS
+    failed = evaluate(claim, extract(swapped, "t.py"))
+    assert failed.status is Status.FAIL and "runs before cos, sin = freqs.cos()" in failed.detail

@@ -602,7 +602,8 @@ def _check_condition(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     "order",
     "Within a function (or, without symbol, the module body), one step runs before "
     "another. A step is a call (first / then: the callee, or a whole call with its "
-    "arguments) or an assignment (first_assign / then_assign: the target); the first of "
+    "arguments) or an assignment (first_assign / then_assign: the target, or a whole "
+    "assignment); the first of "
     "each unless first_nth or then_nth pick another (-1 is the last). Calls are compared "
     "in evaluation order, anything else by line.",
     keys={"first": (str,), "then": (str,), "first_assign": (str,), "then_assign": (str,),
@@ -626,9 +627,17 @@ def _check_order(claim: ClaimSpec, facts: FileFacts) -> Outcome:
             items: list[Any] = calls
             label = callee
         else:
-            target = _canon(claim.get(f"{side}_assign"), bare_tuple=True)
-            items = [a for a in scope.assigns if a.target == target]
-            label = f"{target} = ..."
+            text = str(claim.get(f"{side}_assign"))
+            whole = _whole_assign(text)  # cos, sin = cos.to(dtype): that one, not any
+            if whole is not None:
+                target, op, value = whole
+                items = [a for a in scope.assigns if a.target == target and a.value == value
+                         and (a.op == op or (op == "=" and a.op == ":"))]
+                label = f"{target} {op} {value}"
+            else:
+                target = _canon(text, bare_tuple=True)
+                items = [a for a in scope.assigns if a.target == target]
+                label = f"{target} = ..."
         try:
             return label, items[nth]
         except IndexError:
@@ -646,6 +655,23 @@ def _check_order(claim: ClaimSpec, facts: FileFacts) -> Outcome:
                        f"{first} (line {a.line}) runs before {then} (line {b.line})")
     return Outcome(Status.FAIL, a.line, f"expected {first} before {then}; found {then} "
                    f"(line {b.line}) runs before {first} (line {a.line})")
+
+
+def _whole_assign(text: str) -> tuple[str, str, str] | None:
+    """(target, operator, value) when an order step names a whole assignment."""
+    try:
+        body = ast.parse(text.strip()).body
+    except SyntaxError:
+        return None
+    if len(body) != 1 or not isinstance(body[0], ast.Assign | ast.AugAssign):
+        return None
+    stmt = body[0]
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+    if len(targets) != 1:
+        return None
+    op = "=" if isinstance(stmt, ast.Assign) else _OPS[type(stmt.op)] + "="
+    return (_canon(ast.unparse(targets[0]), bare_tuple=True), op,
+            _canon(ast.unparse(stmt.value), bare_tuple=True))
 
 
 def _whole_call(text: str) -> bool:
