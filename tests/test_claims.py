@@ -318,7 +318,8 @@ def test_a_statement_can_be_counted():
         return evaluate(claim, extract(text, "t.py"))
 
     assert stmt(source, count=2).status is Status.PASS
-    one_changed = source.replace("    g = torch.sigmoid(x)\n    x = norm", "    g = torch.tanh(x)\n    x = norm")
+    one_changed = source.replace("    g = torch.sigmoid(x)\n    x = norm",
+                                 "    g = torch.tanh(x)\n    x = norm")
     assert stmt(one_changed).status is Status.PASS  # one left: enough without count
     failed = stmt(one_changed, count=2)
     assert failed.status is Status.FAIL

@@ -628,9 +628,9 @@ def _check_order(claim: ClaimSpec, facts: FileFacts) -> Outcome:
             label = callee
         else:
             text = str(claim.get(f"{side}_assign"))
-            whole = _whole_assign(text)  # cos, sin = cos.to(dtype): that one, not any
-            if whole is not None:
-                target, op, value = whole
+            assignment = _whole_assign(text)  # cos, sin = cos.to(dtype): that one, not any
+            if assignment is not None:
+                target, op, value = assignment
                 items = [a for a in scope.assigns if a.target == target and a.value == value
                          and (a.op == op or (op == "=" and a.op == ":"))]
                 label = f"{target} {op} {value}"
