@@ -256,8 +256,13 @@ def _accesses(stmt: ast.stmt) -> tuple[set[str], set[str]]:
     is taken to write what it touches: its effects are not known."""
     writes: set[str] = set()
     reads: set[str] = set()
+    # the object whose attribute is assigned (``self`` in ``self.x = ...``) is not read
+    bases = {id(n.value) for n in ast.walk(stmt)
+             if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store)}
     for node in ast.walk(stmt):
-        if isinstance(node, (ast.Name, ast.Attribute)):
+        if isinstance(node, ast.Attribute) and id(node) in bases:
+            bases.add(id(node.value))
+        if isinstance(node, (ast.Name, ast.Attribute)) and id(node) not in bases:
             text = ast.unparse(node)
             (writes if isinstance(node.ctx, (ast.Store, ast.Del)) else reads).add(text)
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)

@@ -263,3 +263,76 @@ def test_a_default_can_follow_its_call_sites():
     assert overridden.status is Status.FAIL and "schedule(3, final=0.5)" in overridden.detail
     assert mcheck("literal", "schedule", param="warmup", expect=100,
                   follow_calls=True).status is Status.PASS
+
+
+def test_order_in_the_module_body_catches_swapped_branches():
+    source = dedent('''\
+        if args.fp8:
+            if device_type != "cuda":
+                print0("ignored")
+            else:
+                convert(model)
+        ''')
+    swapped = source.replace('print0("ignored")', "@@").replace("convert(model)",
+                                                                 'print0("ignored")')
+    swapped = swapped.replace("@@", "convert(model)")
+    claim = ClaimSpec("c", "order", "t.py", None, (("first", "print0"), ("then", "convert")),
+                      None, 1)
+    ok = evaluate(claim, extract(source, "t.py"))
+    assert ok.status is Status.PASS and ok.line == 5
+    failed = evaluate(claim, extract(swapped, "t.py"))
+    assert failed.status is Status.FAIL and "convert (line 3) runs before print0" in failed.detail
+    missing = ClaimSpec("c", "order", "t.py", None, (("first", "print0"), ("then", "save")),
+                        None, 1)
+    assert evaluate(missing, extract(source, "t.py")).detail == (
+        "expected print0 before save in the module body of t.py; no such step save")
+
+
+def test_an_order_step_can_be_a_whole_call():
+    source = 'print0("a")\nsave(x)\nprint0("b")\n'
+    facts = extract(source, "t.py")
+
+    def order(first: str, then: str):
+        return evaluate(ClaimSpec("c", "order", "t.py", None,
+                                  (("first", first), ("then", then)), None, 1), facts)
+
+    assert order("print0('a')", "save").status is Status.PASS
+    assert order("print0('b')", "save").status is Status.FAIL
+    assert order("print0", "save").status is Status.PASS  # the callee: its first call
+
+
+def test_a_statement_can_be_counted():
+    source = dedent('''\
+        def forward(x, cache):
+            if cache is None:
+                g = torch.sigmoid(x)
+            else:
+                g = torch.sigmoid(x)
+            x = norm(x)
+            return x
+        ''')
+
+    def stmt(text: str, **fields: Any):
+        claim = ClaimSpec("c", "statement", "t.py", "forward",
+                          (("code", "g = torch.sigmoid(x)"), *fields.items()), None, 1)
+        return evaluate(claim, extract(text, "t.py"))
+
+    assert stmt(source, count=2).status is Status.PASS
+    one_changed = source.replace("    g = torch.sigmoid(x)\n    x = norm",
+                                 "    g = torch.tanh(x)\n    x = norm")
+    assert stmt(one_changed).status is Status.PASS  # one left: enough without count
+    failed = stmt(one_changed, count=2)
+    assert failed.status is Status.FAIL
+    assert failed.detail == ("expected g = torch.sigmoid(x) 2 times in forward; "
+                             "found it once (line 3)")
+
+
+def test_an_order_step_can_be_a_whole_assignment():
+    source = "cos, sin = freqs.cos(), freqs.sin()\ncos, sin = cos.to(dt), sin.to(dt)\n"
+    swapped = "cos, sin = cos.to(dt), sin.to(dt)\ncos, sin = freqs.cos(), freqs.sin()\n"
+    claim = ClaimSpec("c", "order", "t.py", None,
+                      (("first_assign", "cos, sin = freqs.cos(), freqs.sin()"),
+                       ("then_assign", "cos, sin = (cos.to(dt), sin.to(dt))")), None, 1)
+    assert evaluate(claim, extract(source, "t.py")).status is Status.PASS
+    failed = evaluate(claim, extract(swapped, "t.py"))
+    assert failed.status is Status.FAIL and "runs before cos, sin = freqs.cos()" in failed.detail

@@ -73,6 +73,7 @@ def test_the_exact_history_of_three_commits(three):
     claims = {t["name"]: _changes(t) for t in data["claims"]}
     expected = {c["id"]: [(first, "missing", "pass")] for c in now["claims"]}
     expected["rope-base"] = [(first, "missing", "fail"), (last, "fail", "pass")]
+    expected["rope-base-everywhere"] = expected["rope-base"]  # the default is the only value
     assert claims == expected
     values = {t["name"]: _changes(t) for t in data["values"]}
     want = {name: [(first, None, v)] for name, v in now["values"].items()}
@@ -89,6 +90,7 @@ def test_since_starts_after_the_revision(three):
     assert data["since"] == first and data["commits"] == 1
     changed = {t["name"]: _changes(t) for t in data["claims"] + data["values"] if t["changes"]}
     assert changed == {"rope-base": [(last, "fail", "pass")],
+                       "rope-base-everywhere": [(last, "fail", "pass")],
                        "rope_base": [(last, 10000, 100000)]}
     empty = _history(repo, "--since", "HEAD")
     assert empty["commits"] == 0 and not any(t["changes"] for t in empty["claims"])

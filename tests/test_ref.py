@@ -67,7 +67,7 @@ def test_diff_names_what_changed(history):
     data = json.loads(result.out)
     assert data["from"] == f"HEAD~1 ({old})"
     assert {"name": "rope_base", "from": 100000, "to": 10000} in data["values"]
-    assert [c["id"] for c in data["claims"]] == ["rope-base"]
+    assert [c["id"] for c in data["claims"]] == ["rope-base", "rope-base-everywhere"]
     assert data["claims"][0]["from"] == "pass" and data["claims"][0]["to"] == "fail"
     plain = invoke(["diff", "rotary", "--repo", str(repo), "--from", "HEAD~1"]).out
     assert "- rope_base: 100000 -> 10000" in plain

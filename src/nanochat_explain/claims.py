@@ -562,8 +562,8 @@ def _check_returns(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     "statement",
     "A whole statement, compared as canonical Python: an assignment with its operator, "
     "a return, or a call made as a statement, in a function (or a class's methods, or "
-    "without symbol the module body).",
-    keys={"code": (str,)},
+    "without symbol the module body); with count, exactly that many times.",
+    keys={"code": (str,), "count": (int,)},
     required=("code",),
     symbol="optional",
 )
@@ -589,28 +589,32 @@ def _check_statement(claim: ClaimSpec, facts: FileFacts) -> Outcome:
         want = f"{target} {op} {value}"
         found = [(a.text, a.line) for a in (_assigns_in(sym, facts) if sym else facts.assigns)
                  if a.target == target]
-        for a in (_assigns_in(sym, facts) if sym else facts.assigns):
-            if a.target == target and a.value == value and (
-                    a.op == op or (op == "=" and a.op == ":")):
-                return Outcome(Status.PASS, a.line, a.text)
+        same = [(a.text, a.line) for a in (_assigns_in(sym, facts) if sym else facts.assigns)
+                if a.target == target and a.value == value and (
+                    a.op == op or (op == "=" and a.op == ":"))]
     elif isinstance(stmt, ast.Return) and stmt.value is not None:
         fn = _function(claim, facts)
         value = _canon(ast.unparse(stmt.value))
         want = f"return {value}"
-        for v, line in fn.returns:
-            if v == value:
-                return Outcome(Status.PASS, line, want)
+        same = [(want, line) for v, line in fn.returns if v == value]
         found = [(f"return {v}", line) for v, line in fn.returns]
     elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
         want = _canon(code)
         calls = _calls_in(sym, facts) if sym else list(facts.calls)
-        for c in calls:
-            if c.text == want:
-                return Outcome(Status.PASS, c.line, c.text)
+        same = [(c.text, c.line) for c in calls if c.text == want]
         callee = _canon(ast.unparse(stmt.value.func))
         found = [(c.text, c.line) for c in calls if c.callee == callee]
     else:
         raise _Unevaluable("code must be an assignment, a return or a call")
+    count = claim.get("count")
+    if same and (count is None or len(same) == count):
+        times = f" ({len(same)} times)" if count is not None and count != 1 else ""
+        return Outcome(Status.PASS, same[0][1], same[0][0] + times)
+    if same:
+        lines = ", ".join(str(line) for _, line in same)
+        n = "once" if len(same) == 1 else f"{len(same)} times"
+        return Outcome(Status.FAIL, same[0][1], f"expected {want} {count} times in {where}; "
+                       f"found it {n} (line{'s' if len(same) > 1 else ''} {lines})")
     have = _closest(want, found) if found else "nothing like it"
     line = found[0][1] if found else (sym.line if sym else None)
     return Outcome(Status.FAIL, line, f"expected {want} in {where}; found {have}")
@@ -641,28 +645,44 @@ def _check_condition(claim: ClaimSpec, facts: FileFacts) -> Outcome:
 
 @_kind(
     "order",
-    "Within a function, one step runs before another. A step is a call (first / then: "
-    "the callee) or an assignment (first_assign / then_assign: the target); the first of "
+    "Within a function (or, without symbol, the module body), one step runs before "
+    "another. A step is a call (first / then: the callee, or a whole call with its "
+    "arguments) or an assignment (first_assign / then_assign: the target, or a whole "
+    "assignment); the first of "
     "each unless first_nth or then_nth pick another (-1 is the last). Calls are compared "
     "in evaluation order, anything else by line.",
     keys={"first": (str,), "then": (str,), "first_assign": (str,), "then_assign": (str,),
           "first_nth": (int,), "then_nth": (int,)},
     one_of=(("first", "first_assign"), ("then", "then_assign")),
+    symbol="optional",
 )
 def _check_order(claim: ClaimSpec, facts: FileFacts) -> Outcome:
-    fn = _function(claim, facts)
+    scope: Function | FileFacts = _function(claim, facts) if claim.symbol else facts
+    where = scope.qualname if isinstance(scope, Function) else f"the module body of {facts.path}"
+    scope_line = scope.line if isinstance(scope, Function) else 1
 
     def step(side: str) -> tuple[str, Call | Assign | None]:
         nth = claim.get(f"{side}_nth", 0)
         if claim.get(side) is not None:
             callee = _canon(claim.get(side))
-            calls = sorted((c for c in fn.calls if c.callee == callee), key=lambda c: c.order)
+            whole = _whole_call(callee)  # print0('...'): that call, not any print0
+            calls = sorted((c for c in scope.calls
+                            if (c.text if whole else c.callee) == callee),
+                           key=lambda c: c.order)
             items: list[Any] = calls
             label = callee
         else:
-            target = _canon(claim.get(f"{side}_assign"), bare_tuple=True)
-            items = [a for a in fn.assigns if a.target == target]
-            label = f"{target} = ..."
+            text = str(claim.get(f"{side}_assign"))
+            assignment = _whole_assign(text)  # cos, sin = cos.to(dtype): that one, not any
+            if assignment is not None:
+                target, op, value = assignment
+                items = [a for a in scope.assigns if a.target == target and a.value == value
+                         and (a.op == op or (op == "=" and a.op == ":"))]
+                label = f"{target} {op} {value}"
+            else:
+                target = _canon(text, bare_tuple=True)
+                items = [a for a in scope.assigns if a.target == target]
+                label = f"{target} = ..."
         try:
             return label, items[nth]
         except IndexError:
@@ -671,8 +691,8 @@ def _check_order(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     (first, a), (then, b) = step("first"), step("then")
     if a is None or b is None:
         missing = first if a is None else then
-        return Outcome(Status.FAIL, fn.line, f"expected {first} before {then} in "
-                       f"{fn.qualname}; no such step {missing}")
+        return Outcome(Status.FAIL, scope_line, f"expected {first} before {then} in "
+                       f"{where}; no such step {missing}")
     both_calls = isinstance(a, Call) and isinstance(b, Call)
     before = a.order < b.order if both_calls else a.line < b.line  # type: ignore[union-attr]
     if before:
@@ -680,6 +700,34 @@ def _check_order(claim: ClaimSpec, facts: FileFacts) -> Outcome:
                        f"{first} (line {a.line}) runs before {then} (line {b.line})")
     return Outcome(Status.FAIL, a.line, f"expected {first} before {then}; found {then} "
                    f"(line {b.line}) runs before {first} (line {a.line})")
+
+
+def _whole_assign(text: str) -> tuple[str, str, str] | None:
+    """(target, operator, value) when an order step names a whole assignment."""
+    try:
+        body = ast.parse(text.strip()).body
+    except SyntaxError:
+        return None
+    if len(body) != 1 or not isinstance(body[0], ast.Assign | ast.AugAssign):
+        return None
+    stmt = body[0]
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+    if len(targets) != 1:
+        return None
+    op = "=" if isinstance(stmt, ast.Assign) else _OPS[type(stmt.op)] + "="
+    return (_canon(ast.unparse(targets[0]), bare_tuple=True), op,
+            _canon(ast.unparse(stmt.value), bare_tuple=True))
+
+
+def _whole_call(text: str) -> bool:
+    """Whether an order step names a whole call (``print0('x')``), not a callee
+    (``F.relu(...).square``)."""
+    try:
+        node = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        return False
+    return isinstance(node, ast.Call) and not any(
+        isinstance(n, ast.Constant) and n.value is Ellipsis for n in ast.walk(node))
 
 
 @_kind(
