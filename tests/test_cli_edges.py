@@ -35,7 +35,7 @@ def test_exit_3_only_when_nothing_could_be_rendered(tmp_path):
 
 def test_all_strict(mini_copy):
     assert invoke(["all", "--repo", str(MINI), "--strict", "--format", "json"]).code == 0
-    apply_drift(mini_copy, load_drifts()["gelu"])
+    apply_drift(mini_copy, load_drifts()["tanh"])
     drifted = invoke(["all", "--repo", str(mini_copy), "--strict", "--format", "json"])
     assert drifted.code == 1
     data = json.loads(drifted.out)  # still rendered in full
