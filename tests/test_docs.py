@@ -37,7 +37,7 @@ def test_docs_write_then_check(tmp_path, mini_copy):
     assert red.code == 1
     assert "--- a/rotary.md\n+++ b/rotary.md\n" in red.out
     assert re.search(r"^-.*base = 100000", red.out, re.M)
-    assert re.search(r"^\+.*base = 10000\b", red.out, re.M)
+    assert re.search(r"^\+.*base = 50000\b", red.out, re.M)
     assert "differ from the code" in red.err
     # --check wrote nothing; regenerating fixes it
     assert "base = 100000" in (out / "rotary.md").read_text()

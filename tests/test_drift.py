@@ -49,12 +49,12 @@ def test_failed_literal_feeds_the_code_value(mini_copy):
     """When the RoPE base changes, the explanation shows the new value and flags the claim."""
     apply_drift(mini_copy, DRIFTS["rope-base"])
     data = json.loads(invoke(["rotary", "--repo", str(mini_copy), "--format", "json"]).out)
-    assert data["values"]["rope_base"] == 10000
-    assert "base = 10000" in data["diagram"]
+    assert data["values"]["rope_base"] == 50000
+    assert "base = 50000" in data["diagram"]
     claim = next(c for c in data["claims"] if c["id"] == "rope-base")
     assert claim["status"] == "fail"
     assert claim["detail"] == (
-        "expected default of GPT._precompute_rotary_embeddings(base=...) = 100000; found 10000")
+        "expected default of GPT._precompute_rotary_embeddings(base=...) = 100000; found 50000")
 
 
 def test_renamed_class_errors_dependent_claims(mini_copy):

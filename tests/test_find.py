@@ -55,7 +55,7 @@ def test_hits_carry_the_status_and_place_the_check_found():
 
 
 def test_a_drifted_statement_is_found_with_its_failure(mini_copy):
-    apply_drift(mini_copy, load_drifts()["gelu"])
+    apply_drift(mini_copy, load_drifts()["tanh"])
     data = found("squared relu", "--repo", str(mini_copy))
     assert data["modules"][0]["module"] == "mlp"
     statuses = {(h["module"], h["kind"], h["name"]): h["status"] for h in data["hits"]}

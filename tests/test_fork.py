@@ -44,12 +44,12 @@ def test_a_named_base(fork):
     data = _explain(repo, "--base", base[:7])
     assert data["fork"]["base"] == base[:7] and data["fork"]["named"]
     own = {c["item"]: (c["before"], c["after"]) for c in data["fork"]["own"]}
-    assert own["breakdown:ReLU²"] == ("holds", "no longer holds")
+    assert own["breakdown:ReLU²"] == ("ReLU²", "GELU")  # GELU is a form, beyond upstream
     assert "summary" in own
     assert "breakdown:c_fc" not in own  # unchanged items are not listed
     text = invoke(["mlp", "--repo", str(repo), "--format", "plain", "--base", base]).out
     assert f"Fork of nanochat at {base[:7]}" in text
-    assert "breakdown:ReLU²: holds -> no longer holds" in text
+    assert "breakdown:ReLU²: ReLU² -> GELU" in text
 
 
 def test_the_base_is_found_in_the_history(fork, monkeypatch):
@@ -72,7 +72,7 @@ def test_what_upstream_changed_since_the_base(fork, monkeypatch):
         if key == "breakdown:ReLU²" else ())
     monkeypatch.setattr(timeline, "upstream_head", lambda: "abc1234")
     data = _explain(repo, "--base", base)
-    assert data["fork"]["upstream"] == [Change("breakdown:ReLU²", "holds", "SwiGLU").as_dict()]
+    assert data["fork"]["upstream"] == [Change("breakdown:ReLU²", "ReLU²", "SwiGLU").as_dict()]
 
 
 @pytest.mark.parametrize(("args", "message"), [

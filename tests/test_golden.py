@@ -43,8 +43,8 @@ def test_drift_rendering_golden(golden, mini_copy, monkeypatch):
     """A failing claim shows in place, with what the code has now."""
     from conftest import apply_drift, load_drifts
 
-    apply_drift(mini_copy, load_drifts()["gelu"])
+    apply_drift(mini_copy, load_drifts()["tanh"])
     monkeypatch.chdir(mini_copy.parent)
     result = invoke(["mlp", "--repo", "nanochat-mini", "--format", "plain"])
     assert result.code == 0
-    golden("mlp-drift-gelu.txt", result.out)
+    golden("mlp-drift-tanh.txt", result.out)

@@ -18,7 +18,7 @@ def history(mini_copy):
     subprocess.run([*git, "add", "."], check=True)
     subprocess.run([*git, "commit", "-qm", "base 100000"], check=True)
     apply_drift(mini_copy, load_drifts()["rope-base"])
-    subprocess.run([*git, "commit", "-qam", "base 10000"], check=True)
+    subprocess.run([*git, "commit", "-qam", "base 50000"], check=True)
     sha = subprocess.run([*git, "rev-parse", "--short=7", "HEAD~1"], check=True,
                          capture_output=True, text=True).stdout.strip()
     return mini_copy, sha
@@ -37,7 +37,7 @@ def test_ref_reads_the_old_revision(history):
     data = values(repo, "--ref", "HEAD~1")
     assert data["values"]["rope_base"] == 100000
     assert data["source"]["commit"] == old and data["source"]["ref"] == "HEAD~1"
-    assert values(repo, "--ref", "HEAD")["values"]["rope_base"] == 10000
+    assert values(repo, "--ref", "HEAD")["values"]["rope_base"] == 50000
     assert (repo / "nanochat" / "gpt.py").read_text() == before  # the work tree is untouched
     check = invoke(["check", "rotary", "--repo", str(repo), "--ref", "HEAD"])
     assert check.code == 1 and "(--ref HEAD)" in check.out
@@ -66,11 +66,11 @@ def test_diff_names_what_changed(history):
     assert result.code == 0, result.err
     data = json.loads(result.out)
     assert data["from"] == f"HEAD~1 ({old})"
-    assert {"name": "rope_base", "from": 100000, "to": 10000} in data["values"]
+    assert {"name": "rope_base", "from": 100000, "to": 50000} in data["values"]
     assert [c["id"] for c in data["claims"]] == ["rope-base", "rope-base-everywhere"]
     assert data["claims"][0]["from"] == "pass" and data["claims"][0]["to"] == "fail"
     plain = invoke(["diff", "rotary", "--repo", str(repo), "--from", "HEAD~1"]).out
-    assert "- rope_base: 100000 -> 10000" in plain
+    assert "- rope_base: 100000 -> 50000" in plain
     same = invoke(["diff", "rotary", "--repo", str(repo), "--from", "HEAD", "--to", "HEAD"])
     assert same.out.splitlines()[2] == (
         "No change: every claim has the same status and every value read from the code is "
@@ -111,8 +111,10 @@ def test_list_names_the_files_missing_at_a_revision(mini_copy):
         return {m["module"]: m["missing"] for m in json.loads(result.out)["modules"]}
 
     old = missing("--ref", "HEAD~1")
-    assert {m for m, files in old.items() if files} == {"attention", "flash"}
-    assert old["attention"] == ["nanochat/flash_attention.py"]
+    # flash explains that file; attention, whose gpt.py still calls flash_attn, may show the
+    # closest form it has (FA3 loaded in gpt.py) rather than the file
+    assert {m for m, files in old.items() if files} <= {"attention", "flash"}
+    assert old["flash"] == ["nanochat/flash_attention.py"]
     assert not any(missing("--ref", "HEAD").values()) and not any(missing().values())
     plain = invoke(["list", "--repo", str(mini_copy), "--ref", "HEAD~1"]).out
     assert "missing here: nanochat/flash_attention.py" in plain and "(--ref HEAD~1)" in plain

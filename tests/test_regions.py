@@ -68,7 +68,7 @@ def test_check_is_red_with_a_diff_when_the_code_moved(tmp_path, mini_copy):
     code, out, err = update(str(doc), "--repo", str(mini_copy), "--check")
     assert code == 1
     assert f"--- a/{doc}\n+++ b/{doc}\n" in out
-    assert re.search(r"^-.*100000", out, re.M) and re.search(r"^\+.*\b10000\b", out, re.M)
+    assert re.search(r"^-.*100000", out, re.M) and re.search(r"^\+.*\b50000\b", out, re.M)
     assert "docs --update" in err
 
 
@@ -90,7 +90,7 @@ def test_region_options_depth_and_ref(tmp_path, checkout):
     assert update(str(doc), "--repo", str(checkout))[0] == 0
     at_head, work_tree = doc.read_text().split("<!-- /nanochat-explain -->", 1)
     assert "(nanochat-mini) at HEAD" in at_head and "base = 100000" in at_head
-    assert "base = 10000\n" in work_tree or "base = 10000 " in work_tree
+    assert "base = 50000\n" in work_tree or "base = 50000 " in work_tree
     deep = tmp_path / "deep.md"
     deep.write_text(region("gpt --depth 4"))
     assert update(str(deep), "--repo", str(FIXTURES / "depth-mini"))[0] == 0

@@ -121,7 +121,7 @@ def test_list_has_an_aliases_column_in_a_wide_terminal():
 def test_a_failing_claim_keeps_its_location_at_60_columns(mini_copy):
     from conftest import apply_drift, load_drifts
 
-    apply_drift(mini_copy, load_drifts()["gelu"])
+    apply_drift(mini_copy, load_drifts()["tanh"])
     screen = run_in_pty(["mlp", "--repo", str(mini_copy)], 60)
     exp = app.explain("mlp", str(mini_copy)).explanation
     assert_fits(screen, exp, 60)

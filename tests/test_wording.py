@@ -68,13 +68,13 @@ def test_a_sentence_whose_claim_fails_is_not_filled_with_the_drifted_value(mini_
     note = next(n for n in data["notes"] if "TODO" in n["text"])
     assert note["text"].endswith("the default already is 100000.")  # as written
     assert note["status"] == "fail"
-    assert data["values"]["rope_base"] == 10000  # the code's value, in the data
-    assert "10000" in data["diagram"] or "rope_base" not in json.dumps(data["diagram"])
+    assert data["values"]["rope_base"] == 50000  # the code's value, in the data
+    assert "50000" in data["diagram"] or "rope_base" not in json.dumps(data["diagram"])
     plain = invoke(["rotary", "--repo", str(mini_copy), "--format", "plain"]).out
     marked = " ".join(plain.split())
     assert "✗ No longer true: A TODO under the signature" in marked
-    assert "the default already is 10000." not in marked
-    assert "expected default of GPT._precompute_rotary_embeddings(base=...) = 100000; found 10000" \
+    assert "the default already is 50000." not in marked
+    assert "expected default of GPT._precompute_rotary_embeddings(base=...) = 100000; found 50000" \
         in marked
     terminal = invoke(["rotary", "--repo", str(mini_copy), "--format", "terminal"]).out
     assert "No longer true: " in re.sub(r"\x1b\[[0-9;]*m", "", terminal)

@@ -51,9 +51,12 @@ def _symbols(session: Session, template: Template) -> dict[str, tuple[str, int]]
 def diff(template: Template, old: Session, new: Session, base: str, head: str) -> ModuleDiff:
     a: Explanation = old.explain(template)
     b: Explanation = new.explain(template)
-    before = {r.id: r for r in a.results}
-    claims = tuple((r.id, before[r.id].status.value, r.status.value, r.detail)
-                   for r in b.results if before[r.id].status is not r.status)
+    # each side shows the claims of its own forms: compare every claim either side shows
+    before = {r.id: r for r in old.check(template)}
+    after = {r.id: r for r in new.check(template)}
+    shown = dict.fromkeys([*(r.id for r in b.results), *(r.id for r in a.results)])
+    claims = tuple((i, before[i].status.value, after[i].status.value, after[i].detail)
+                   for i in shown if before[i].status is not after[i].status)
     names = sorted(set(a.values) | set(b.values))
     values = tuple((n, a.values.get(n), b.values.get(n)) for n in names
                    if a.values.get(n) != b.values.get(n))

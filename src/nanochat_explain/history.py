@@ -168,6 +168,9 @@ def walk(template: Template, repo: Repo, source: str, since: str | None,
     claims = template.claims
     status_changes: dict[str, list[Change]] = {c.id: [] for c in claims}
     value_changes: dict[str, list[Change]] = {c.placeholder: [] for c in claims if c.placeholder}
+    # several claims may supply one placeholder (older forms read it elsewhere): its value is
+    # tracked through the first of them, the newest form's
+    supplier = {p: next(c for c in claims if c.placeholder == p) for p in value_changes}
     for done, commit in enumerate(commits, 1):
         parents = commit.parents or (None,)
         for claim in claims:
@@ -175,7 +178,8 @@ def walk(template: Template, repo: Repo, source: str, since: str | None,
             before = [state(claim, p) for p in parents]
             if all(b.status != now.status for b in before):
                 status_changes[claim.id].append(Change(commit, before[0].status, now.status))
-            if claim.placeholder and all(b.value != now.value for b in before):
+            if (claim.placeholder and supplier[claim.placeholder] is claim
+                    and all(b.value != now.value for b in before)):
                 value_changes[claim.placeholder].append(Change(commit, before[0].value,
                                                                now.value))
         if progress is not None:
@@ -186,6 +190,6 @@ def walk(template: Template, repo: Repo, source: str, since: str | None,
                          for c in claims)
     value_tracks = tuple(Track(c.placeholder, c.file, state(c, end).value,
                                tuple(value_changes[c.placeholder]))
-                         for c in claims if c.placeholder)
+                         for c in supplier.values())
     return ModuleHistory(template.module, source, files, since, end[:7], tuple(commits),
                          claim_tracks, value_tracks)
