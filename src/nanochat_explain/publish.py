@@ -42,7 +42,9 @@ def snapshot(repo: str | None, out: str, force: bool,
     from nanochat_explain.cache import FactsCache
 
     session = Session(source, cache=FactsCache() if cache else None)
-    full_paths = sorted({s for t in catalog(templates_dir).templates for s in t.sources})
+    wanted = sorted({s for t in catalog(templates_dir).templates for s in t.sources})
+    # sources only older forms read (muon.py before optim.py) are absent at newer commits
+    full_paths = source.list_files(tuple(wanted))
     other = [p for p in source.list_files(COVERAGE_SCOPE) if p not in full_paths]
 
     def facts(path: str) -> FileFacts:
