@@ -134,6 +134,24 @@ Symbol = Class | Function
 
 
 @dataclass(frozen=True)
+class Comment:
+    """A ``#`` comment: its text without the ``#``, and where it stands."""
+
+    text: str
+    line: int
+    own_line: bool  # alone on its line; False for a comment after code
+    scope: str  # qualname of the enclosing class or function ("" for the module)
+    statement: int | None  # first line of the statement it sits on or above, if any
+
+
+@dataclass(frozen=True)
+class Docstring:
+    owner: str  # qualname of the class or function ("" for the module)
+    text: str  # as ``inspect.cleandoc`` leaves it
+    line: int
+
+
+@dataclass(frozen=True)
 class FileFacts:
     path: str  # relative to the repository root, with forward slashes
     line_count: int
@@ -145,6 +163,8 @@ class FileFacts:
     # (name bound, what it names) per top-level import: ("nn", "torch.nn"),
     # ("Linear", "torch.nn.Linear"); for comparing by meaning, not spelling
     imports: tuple[tuple[str, str], ...] = ()
+    comments: tuple[Comment, ...] = ()
+    docstrings: tuple[Docstring, ...] = ()
 
     @cached_property
     def _symbols(self) -> dict[str, Symbol]:
@@ -212,6 +232,9 @@ def to_data(facts: FileFacts) -> dict[str, Any]:
         "calls": [_call_data(x) for x in facts.calls],
         "conditions": [list(c) for c in facts.conditions],
         "imports": [list(i) for i in facts.imports],
+        "comments": [[c.text, c.line, c.own_line, c.scope, c.statement]
+                     for c in facts.comments],
+        "docstrings": [[d.owner, d.text, d.line] for d in facts.docstrings],
     }
 
 
@@ -240,6 +263,8 @@ def from_data(d: dict[str, Any]) -> FileFacts:
         calls=tuple(_call(x) for x in d["calls"]),
         conditions=tuple((c[0], c[1]) for c in d["conditions"]),
         imports=tuple((i[0], i[1]) for i in d.get("imports", ())),
+        comments=tuple(Comment(c[0], c[1], c[2], c[3], c[4]) for c in d.get("comments", ())),
+        docstrings=tuple(Docstring(s[0], s[1], s[2]) for s in d.get("docstrings", ())),
     )
 
 
