@@ -40,10 +40,19 @@ class _Recorder(CodegenState):
         self.comments: list[tuple[Comment, int]] = []
         self._open: list[tuple[CSTNode, int, CSTNode | None, CSTNode | None]] = []
         self._pending: tuple[CSTNode, CSTNode | None, CSTNode | None] | None = None
+        # nodes a span is hoisted from that mark no span of their own (a closing
+        # parenthesis): their whitespace-inclusive bounds, as PositionProvider has them
+        self._hoisted: dict[CSTNode, list[int]] = {}
 
     def before_codegen(self, node: CSTNode) -> None:
         if type(node) is Comment:
             self.comments.append((node, len(self.tokens)))
+        elif node in self._hoisted:
+            self._hoisted[node][0] = len(self.tokens)
+
+    def after_codegen(self, node: CSTNode) -> None:
+        if node in self._hoisted:
+            self._hoisted[node][1] = len(self.tokens)
 
     # ``with state.record_syntactic_position(node):`` brackets the node's own tokens
     def record_syntactic_position(  # type: ignore[override]
@@ -51,6 +60,9 @@ class _Recorder(CodegenState):
         end_node: CSTNode | None = None,
     ) -> _Recorder:
         self._pending = (node, start_node, end_node)
+        for hoisted in (start_node, end_node):
+            if hoisted is not None:
+                self._hoisted[hoisted] = [-1, -1]
         return self
 
     def __enter__(self) -> None:
@@ -63,9 +75,9 @@ class _Recorder(CodegenState):
         end = len(self.tokens)
         spans = self.spans
         if start_node is not None:
-            start = spans[start_node][0]
+            start = (spans.get(start_node) or self._hoisted[start_node])[0]
         if end_node is not None:
-            end = spans[end_node][1]
+            end = (spans.get(end_node) or self._hoisted[end_node])[1]
         spans[node] = (start, end)
 
 

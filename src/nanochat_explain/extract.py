@@ -185,7 +185,9 @@ class _Collector:
     def _compound(self, node: cst.BaseCompoundStatement) -> None:
         """Note a compound statement that has no handler of its own: for, with, try..."""
         self._statement(node)
-        self._header(node, node.body)
+        body = getattr(node, "body", None)  # a match statement has cases instead
+        if body is not None:
+            self._header(node, body)
 
     # -- text --------------------------------------------------------------
     def _text(self, node: cst.BaseExpression, bare_tuple: bool = False) -> str:
