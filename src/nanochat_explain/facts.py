@@ -208,7 +208,7 @@ def _assign(d: list[Any]) -> Assign:
 
 def to_data(facts: FileFacts) -> dict[str, Any]:
     """The facts as JSON-ready data: names, lines, signatures, calls and assignments."""
-    return {
+    data: dict[str, Any] = {
         "path": facts.path,
         "line_count": facts.line_count,
         "classes": [
@@ -232,10 +232,14 @@ def to_data(facts: FileFacts) -> dict[str, Any]:
         "calls": [_call_data(x) for x in facts.calls],
         "conditions": [list(c) for c in facts.conditions],
         "imports": [list(i) for i in facts.imports],
-        "comments": [[c.text, c.line, c.own_line, c.scope, c.statement]
-                     for c in facts.comments],
-        "docstrings": [[d.owner, d.text, d.line] for d in facts.docstrings],
     }
+    # only when there are any: the bundled facts hold none but those the claims read
+    if facts.comments:
+        data["comments"] = [[c.text, c.line, c.own_line, c.scope, c.statement]
+                            for c in facts.comments]
+    if facts.docstrings:
+        data["docstrings"] = [[d.owner, d.text, d.line] for d in facts.docstrings]
+    return data
 
 
 def from_data(d: dict[str, Any]) -> FileFacts:

@@ -42,7 +42,9 @@ def snapshot(repo: str | None, out: str, force: bool,
     from nanochat_explain.cache import FactsCache
 
     session = Session(source, cache=FactsCache() if cache else None)
-    full_paths = sorted({s for t in catalog(templates_dir).templates for s in t.sources})
+    templates = catalog(templates_dir).templates
+    full_paths = sorted({s for t in templates for s in t.sources})
+    claims = [c for t in templates for c in t.claims]
     other = [p for p in source.list_files(COVERAGE_SCOPE) if p not in full_paths]
 
     def facts(path: str) -> FileFacts:
@@ -52,7 +54,7 @@ def snapshot(repo: str | None, out: str, force: bool,
         return found
 
     commit = source.commit or "unknown"
-    text = snap.build(commit, [facts(p) for p in full_paths],
+    text = snap.build(commit, [snap.quoted_only(facts(p), claims) for p in full_paths],
                       snap.outlines(facts(p) for p in other))
     written = True if out == "-" else write_atomic(Path(out), text, force=force)
     return SnapshotRun(text, len(full_paths) + len(other), commit, written)

@@ -1,19 +1,22 @@
 """A snapshot of facts read from a checkout, bundled so the tool works with none at hand.
 
 It holds what the claims read (symbol names, kinds, lines, signatures, literal values,
-the call and assignment structure) and never function bodies, comments or docstrings.
+the call and assignment structure) and never function bodies; of the comments and
+docstrings, only those that the templates' ``comment`` claims read (they are quoted in the
+templates already).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from nanochat_explain.errors import ExplainError, SourceError
 from nanochat_explain.facts import FileFacts, from_data, outline, to_data
+from nanochat_explain.model import ClaimSpec
 
 SCHEMA_VERSION = 1
 BUNDLED = "nanochat.facts.json"
@@ -47,6 +50,23 @@ def build(commit: str, full: Iterable[FileFacts], outlined: Iterable[FileFacts])
     # one line a file: compact, yet a change to one file is a one-line diff
     lines = [f" {dump(path)}:{dump(files[path])}" for path in sorted(files)]
     return dump(head)[:-1] + ',"files":{\n' + ",\n".join(lines) + "\n}}\n"
+
+
+def quoted_only(facts: FileFacts, claims: Iterable[ClaimSpec]) -> FileFacts:
+    """The facts with only the comments and docstrings that ``comment`` claims read."""
+    from nanochat_explain.claims import _Unevaluable
+    from nanochat_explain.commentclaim import matching
+
+    kept: set[object] = set()
+    for claim in claims:
+        if claim.kind == "comment" and claim.file == facts.path:
+            try:
+                kept.update(matching(claim, facts))
+            except _Unevaluable:  # a claim that cannot be evaluated keeps nothing
+                continue
+    return replace(facts,
+                   comments=tuple(c for c in facts.comments if c in kept),
+                   docstrings=tuple(d for d in facts.docstrings if d in kept))
 
 
 def outlines(facts: Iterable[FileFacts]) -> list[FileFacts]:
