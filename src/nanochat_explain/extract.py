@@ -175,6 +175,7 @@ class _Collector:
 
     def _simple_line(self, node: cst.SimpleStatementLine) -> None:
         line = self._statement(node)
+        self._string_statement(node)
         self.visit_all(node.body)
         self._trailing(node.trailing_whitespace, line)
 
@@ -283,19 +284,17 @@ class _Collector:
         self._place(node.lines_after_decorators, line)
         self.statements.append((line, self.stack[-1].qualname))
 
-    def _docstring(self, body: cst.BaseSuite, owner: str) -> None:
-        statements = body.body
-        if not statements:
-            return
-        first = statements[0]
-        if isinstance(first, cst.SimpleStatementLine | cst.SimpleStatementSuite):
-            first = first.body[0] if first.body else first
+    def _string_statement(self, node: cst.SimpleStatementLine) -> None:
+        """A statement that is only a string: a docstring when it comes first in its body,
+        and nanochat also writes block comments so. Both are kept, owned by the scope."""
+        first = node.body[0] if len(node.body) == 1 else None
         if isinstance(first, cst.Expr) and isinstance(first.value, cst.SimpleString
                                                       | cst.ConcatenatedString):
             value = first.value.evaluated_value
             if isinstance(value, str):
-                self.docstrings.append(
-                    Docstring(owner, inspect.cleandoc(value), self.pos.line(first.value)))
+                self.docstrings.append(Docstring(self.stack[-1].qualname,
+                                                 inspect.cleandoc(value),
+                                                 self.pos.line(first.value)))
 
     def _class(self, node: cst.ClassDef) -> None:
         self._definition(node)
@@ -305,7 +304,6 @@ class _Collector:
         self._decorators(node.decorators)
         self.visit_all(a.value for a in node.bases)
         self.visit_all(a.value for a in node.keywords)
-        self._docstring(node.body, scope.qualname)
         self.visit(node.body)
         self.stack.pop()
         self.classes.append(
@@ -330,7 +328,6 @@ class _Collector:
         self._parameters(node.params)
         if node.returns is not None:
             self.visit(node.returns.annotation)
-        self._docstring(node.body, scope.qualname)
         self.visit(node.body)
         self.stack.pop()
         self.functions.append(
@@ -508,7 +505,6 @@ def extract(source: str, path: str) -> FileFacts:
     collector = _Collector(positions)
     _note_compound(collector)
     collector._place(module.header, None)
-    collector._docstring(module, "")
     collector.visit_all(module.body)
     collector._place(module.footer, None)
     top = collector.stack[0]
