@@ -23,10 +23,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-import ast_oracle  # noqa: E402
-
-from nanochat_explain.extract import extract  # noqa: E402
-from nanochat_explain.facts import FileFacts  # noqa: E402
+import ast_oracle
+from nanochat_explain.extract import extract
+from nanochat_explain.facts import FileFacts
 
 FIELDS = ("line_count", "classes", "functions", "assigns", "calls", "conditions", "imports")
 

@@ -221,7 +221,8 @@ def comment(symbol: str | None = None, **fields: Any):
 def test_comment_facts_place_each_comment():
     by_text = {c.text: c for c in COMMENTED.comments}
     above = by_text["Per-layer learnable scalars"]
-    assert (above.line, above.own_line, above.scope, above.statement) == (9, True, "GPT.__init__", 10)
+    assert (above.line, above.own_line, above.scope, above.statement) == (
+        9, True, "GPT.__init__", 10)
     trailing = by_text["ceil to FA3 tile size (2048 -> 768)"]
     assert (trailing.line, trailing.own_line, trailing.statement) == (11, False, 11)
     inside = by_text["one per layer"]

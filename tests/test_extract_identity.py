@@ -20,7 +20,7 @@ from conftest import FIXTURES, ROOT
 from nanochat_explain.extract import extract
 
 sys.path.insert(0, str(ROOT / "bench"))
-from compare_extractors import compare, differences  # noqa: E402
+from compare_extractors import compare, differences
 
 PY_FIXTURES = sorted(FIXTURES.rglob("*.py"))
 
@@ -56,7 +56,8 @@ SOURCES = {
     "annotations": "a: int\nb: list[int] = []\nc: 'T' = f()\nd.e: int = 2\n",
     "tuples": "a, = b\n(c, d) = e, f\n[g, h] = i\nj = k, *l\nm = ()\nn = (o,)\n",
     "numbers and strings": "a = 0, 00, 1_0, 0xFF, 1., .5, 1e-3, 3j, 'a\\tb', r'\\d', b'x', u'y'\n",
-    "conditions": "assert a, b\nwhile c:\n    pass\nx = d if e else f\nif g:\n    pass\nelif h:\n    pass\n",
+    "conditions": ("assert a, b\nwhile c:\n    pass\nx = d if e else f\nif g:\n    pass\n"
+                   "elif h:\n    pass\n"),
     "lambda defaults": "f = lambda a, b=g(), *c, d=h(), **e: (a, b)\n",
     "comprehensions": "x = [f(a) for a in g() if h(a)]\ny = {k: v(k) for k in z}\n",
     "imports in blocks": dedent("""\

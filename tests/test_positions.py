@@ -55,5 +55,5 @@ def test_positions_on_a_real_checkout() -> None:
     files = sorted(p for p in Path(REAL).rglob("*.py") if ".git" not in p.parts)
     assert files
     for path in files:
-        count, wrong = mismatches(path.read_text(encoding="utf-8"))
+        _, wrong = mismatches(path.read_text(encoding="utf-8"))
         assert wrong == [], path

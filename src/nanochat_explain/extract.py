@@ -65,7 +65,7 @@ _AUG_OPS = {
 
 
 def _child_fields(kind: type[cst.CSTNode]) -> tuple[str, ...]:
-    names = tuple(f.name for f in fields(kind)  # type: ignore[arg-type]
+    names = tuple(f.name for f in fields(kind)
                   if f.name not in _SKIPPED_FIELDS and not f.name.startswith("whitespace"))
     _CHILD_FIELDS[kind] = names
     return names
@@ -183,7 +183,7 @@ class _Collector:
         self.visit_all(node.body)
         self._trailing(node.trailing_whitespace, self.pos.line(node))
 
-    def _compound(self, node: cst.BaseCompoundStatement) -> None:
+    def _compound(self, node: cst.CSTNode) -> None:
         """Note a compound statement that has no handler of its own: for, with, try..."""
         self._statement(node)
         body = getattr(node, "body", None)  # a match statement has cases instead
@@ -415,8 +415,8 @@ class _Collector:
         text = _AUG_OPS[type(op)]
         # the operator as written: a backslash continuation beside it stays in its text,
         # as facts stored by earlier versions have it
-        before, after = op.whitespace_before, op.whitespace_after
-        spaced = [w.value if isinstance(w, cst.SimpleWhitespace) else "" for w in (before, after)]
+        around = (getattr(op, "whitespace_before", None), getattr(op, "whitespace_after", None))
+        spaced = [w.value if isinstance(w, cst.SimpleWhitespace) else "" for w in around]
         if "\\" in spaced[0] + spaced[1]:
             text = (spaced[0] + text + spaced[1]).strip()
         self._add_assign(self._text(node.target), self._text(node.value), node, text)
@@ -559,7 +559,7 @@ def _imports(module: cst.Module) -> tuple[tuple[str, str], ...]:
             for alias in node.names:
                 name = _dotted(alias.name)
                 if alias.asname is not None:
-                    out.append((_dotted(alias.asname.name), name))  # type: ignore[arg-type]
+                    out.append((_dotted(alias.asname.name), name))
                 else:
                     head = name.split(".")[0]
                     out.append((head, head))
@@ -571,10 +571,9 @@ def _imports(module: cst.Module) -> tuple[tuple[str, str], ...]:
             for alias in node.names:
                 name = _dotted(alias.name)
                 full = f"{base}.{name}" if base and not base.endswith(".") else base + name
-                bound = name if alias.asname is None else _dotted(alias.asname.name)  # type: ignore[arg-type]
+                bound = name if alias.asname is None else _dotted(alias.asname.name)
                 out.append((bound, full))
         elif isinstance(node, cst.If | cst.Try):
-            blocks: list[cst.BaseSuite] = [node.body]
             statements: list[Sequence[cst.CSTNode]] = [node.body.body]
             orelse = node.orelse
             if isinstance(orelse, cst.If):  # an ``elif``: the one statement of the else block
