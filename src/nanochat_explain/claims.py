@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from nanochat_explain.canon import unparse
 from nanochat_explain.facts import Assign, Call, Class, FileFacts, Function, canonical
 from nanochat_explain.model import ClaimSpec, Status
 
@@ -438,9 +439,9 @@ def _call_of(value: str) -> tuple[str, tuple[str, ...], dict[str, str]] | None:
         node = node.body
     if not isinstance(node, ast.Call):
         return None
-    args = tuple(ast.unparse(a) for a in node.args)
-    kwargs = {k.arg: ast.unparse(k.value) for k in node.keywords if k.arg is not None}
-    return ast.unparse(node.func), args, kwargs
+    args = tuple(unparse(a) for a in node.args)
+    kwargs = {k.arg: unparse(k.value) for k in node.keywords if k.arg is not None}
+    return unparse(node.func), args, kwargs
 
 
 @_kind(

@@ -1,8 +1,9 @@
 """Facts read from nanochat's source: plain frozen values, each with its line.
 
-Expressions are kept as canonical source text (``ast.unparse`` of the parsed
-expression), so that ``Linear(a,b , bias = False)`` and ``Linear(a, b, bias=False)``
-compare equal and so that facts can be stored and compared without the parser.
+Expressions are kept as canonical source text (``ast.unparse`` of the parsed expression,
+as Python 3.11 writes it on every Python: :mod:`nanochat_explain.canon`), so that
+``Linear(a,b , bias = False)`` and ``Linear(a, b, bias=False)`` compare equal and so
+that facts can be stored and compared without the parser.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from keyword import iskeyword
 from typing import Any
+
+from nanochat_explain.canon import unparse
 
 _DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 
@@ -60,9 +63,9 @@ def _canonical_pair(source: str) -> tuple[str, str]:
         except SyntaxError:
             folded = " ".join(source.split())
             return folded, folded
-    plain = ast.unparse(tree)
+    plain = unparse(tree)
     if isinstance(tree, ast.Tuple) and len(tree.elts) > 1:
-        return plain, ", ".join(ast.unparse(e) for e in tree.elts)
+        return plain, ", ".join(unparse(e) for e in tree.elts)
     return plain, plain
 
 
