@@ -149,6 +149,9 @@ class Comment:
 
 @dataclass(frozen=True)
 class Docstring:
+    """A docstring, or any statement that is only a string (nanochat writes block
+    comments so): owned by the class or function whose body holds it."""
+
     owner: str  # qualname of the class or function ("" for the module)
     text: str  # as ``inspect.cleandoc`` leaves it
     line: int
