@@ -13,7 +13,7 @@ from conftest import MINI, invoke
 from nanochat_explain.core import Session
 from nanochat_explain.locate import bundled
 from nanochat_explain.snapshot import BUNDLED, load_bundled, parse
-from nanochat_explain.templates import load_packaged
+from nanochat_explain.templates import PACKAGE, load_packaged
 
 DATA = Path(__file__).resolve().parent.parent / "src" / "nanochat_explain" / "data" / BUNDLED
 
@@ -31,15 +31,19 @@ def nowhere(tmp_path, monkeypatch):
 def test_every_template_holds_on_the_bundled_facts():
     session = Session(bundled())
     for template in load_packaged().templates:
-        bad = [(r.id, r.detail) for r in session.check(template) if r.status.value != "pass"]
-        assert bad == [], template.module
+        # the claims shown: those of the forms the pin has (older forms fail there)
+        shown = session.explain(template).results
+        bad = [(r.id, r.detail) for r in shown if r.status.value != "pass"]
+        assert shown and bad == [], template.module
 
 
 def test_bundle_has_full_facts_for_every_template_source():
     data = json.loads(DATA.read_text(encoding="utf-8"))
     assert data["nanochat_commit"] == "92d63d4"
+    session = Session(bundled())
+    read = {r.file for t in load_packaged().templates for r in session.explain(t).results}
+    assert read <= set(data["files"])
     sources = {s for t in load_packaged().templates for s in t.sources}
-    assert sources <= set(data["files"])
     assert not sources & set(data["outline_only"])
 
 
@@ -156,3 +160,18 @@ def test_bundle_is_the_snapshot_of_nanochat_at_92d63d4(tmp_path):
     if load_bundled().commit != json.loads(out.read_text())["nanochat_commit"]:
         pytest.skip("NANOCHAT_DIR is not at the bundled commit")
     assert out.read_bytes() == DATA.read_bytes()
+
+
+def test_snapshot_skips_sources_only_older_forms_read(tmp_path):
+    import shutil
+
+    templates = tmp_path / "templates"
+    shutil.copytree(PACKAGE / "templates", templates)
+    mlp = templates / "mlp.yaml"
+    mlp.write_text(mlp.read_text(encoding="utf-8").replace(
+        "sources:\n", "sources:\n  - nanochat/no_such_file.py\n", 1), encoding="utf-8")
+    out = tmp_path / "snap.json"
+    result = invoke(["snapshot", "--repo", str(MINI), "--templates", str(templates),
+                     "-o", str(out)])
+    assert result.code == 0, result.err
+    assert "no_such_file" not in out.read_text(encoding="utf-8")

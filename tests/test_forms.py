@@ -252,3 +252,23 @@ def test_choose_is_pure():
     assert [c.label for c in chosen.choices] == ["gelu", "gelu", "GELU"]
     # the comparison row has one form: its claims are shown, failing
     assert chosen.shown == ("relu", "square", "gelu")
+
+
+def test_a_file_only_another_form_reads_is_not_a_problem(tmp_path):
+    # the GELU form reads a file this checkout lacks: no warning while it is not shown
+    text = TEMPLATE.replace("{id: gelu, kind: call, symbol: MLP.forward, callee: F.gelu,",
+                            "{id: gelu, kind: call, file: nanochat/old_mlp.py, "
+                            "symbol: MLP.forward, callee: F.gelu,")
+    text = text.replace("sources: [nanochat/gpt.py]",
+                        "sources: [nanochat/gpt.py, nanochat/old_mlp.py]")
+    template = parse(text, "demo.yaml")
+    (tmp_path / "nanochat").mkdir()
+    (tmp_path / "nanochat" / "gpt.py").write_text(SOURCE, encoding="utf-8")
+    session = Session(Source(tmp_path, "demo", None))
+    exp = session.explain(template)
+    assert [p.file for p in session.problems()] == ["nanochat/old_mlp.py"]
+    assert session.problems(exp.results) == []
+    # a shown claim on it makes its absence worth saying
+    gelu = [r for r in session.check(template) if r.id == "gelu"]
+    assert gelu[0].status is Status.ERROR
+    assert [p.file for p in session.problems(gelu)] == ["nanochat/old_mlp.py"]

@@ -100,7 +100,7 @@ def explain(module: str, repo: str | None, templates_dir: str | None = None,
     session.mentioned = cat.mentioned
     exp = with_depth(session, session.explain(template), depth)
     exp = with_fork(session, exp, base)
-    return ExplainRun(exp, tuple(session.problems()))
+    return ExplainRun(exp, tuple(session.problems(exp.results)))
 
 
 def fork_base(session: Session, base: str | None) -> tuple[Session, str, bool] | None:
@@ -242,7 +242,7 @@ def explain_all(repo: str | None, templates_dir: str | None = None,
         at, sha, named = found
         exps = tuple(dataclasses.replace(e, fork=drift(session, at, e, sha, named))
                      for e in exps)
-    return AllRun(exps, tuple(session.problems()))
+    return AllRun(exps, tuple(session.problems(r for e in exps for r in e.results)))
 
 
 def diff(module: str, repo: str | None, base: str, head: str,
@@ -294,7 +294,8 @@ def check(modules: tuple[str, ...], repo: str | None,
     session = _session(repo, cache, ref=ref)
     session.mentioned = cat.mentioned
     report = session.check_all(chosen)
-    return CheckRun(report, tuple(session.problems()))
+    return CheckRun(report, tuple(session.problems(
+        r for _, results in report.modules for r in results)))
 
 
 def find(query: str, repo: str | None, templates_dir: str | None = None,

@@ -113,9 +113,13 @@ class Session:
         return SourceInfo(s.display, s.commit, bundled=s.bundle is not None, dirty=s.dirty,
                           label=self.label, ref=s.ref)
 
-    def problems(self) -> list[ExplainError]:
-        """The files that could not be read or parsed, in the order they were asked for."""
-        return [f for f in self._facts.values() if isinstance(f, ExplainError)]
+    def problems(self, shown: Iterable[Result] | None = None) -> list[ExplainError]:
+        """The files that could not be read or parsed, in the order they were asked for;
+        with ``shown``, only those the shown claims read: a file that only another form
+        reads (the optimizer's muon.py at the pin) is expected to be missing."""
+        wanted = None if shown is None else {r.file for r in shown}
+        return [f for path, f in self._facts.items() if isinstance(f, ExplainError)
+                and (wanted is None or path in wanted)]
 
     def check_claim(self, claim: ClaimSpec) -> Result:
         from nanochat_explain.claims import evaluate
@@ -164,7 +168,8 @@ class Session:
             notes=tuple((note, fill(note.text, written), checked(note.claims, note.text))
                         for note in template.notes),
             breakdown=tuple((item, fill(item.what, written), fill(item.why, written),
-                             checked(item.claims, item.what, item.why))
+                             self._inside(item.symbol, checked(item.claims, item.what,
+                                                               item.why)))
                             for item in template.breakdown),
             comparisons=tuple((row, fill(row.nanochat, written),
                                checked(row.claims, row.nanochat))
@@ -175,6 +180,21 @@ class Session:
             uncovered=uncovered(self, original, template),
             original=original,
         )
+
+    def _inside(self, symbol: str, check: Checked) -> Checked:
+        """A component's place: its first claim checked inside the symbol it names, else
+        the symbol's definition (a claim on an argparse default is not where the schedule
+        function is)."""
+        for r in check.results:
+            facts = self.facts(r.file)
+            sym = None if isinstance(facts, ExplainError) else facts.symbol(symbol)
+            if sym is None:
+                continue
+            inside = [x for x in check.results if x.file == r.file and x.line is not None
+                      and sym.line <= x.line <= sym.end_line]
+            at = inside[0].location if inside else f"{r.file}:{sym.line}"
+            return Checked(check.results, at)
+        return check
 
     def check_all(self, templates: Iterable[Template]) -> CheckReport:
         from nanochat_explain.forms import choose

@@ -43,7 +43,9 @@ def snapshot(repo: str | None, out: str, force: bool,
 
     session = Session(source, cache=FactsCache() if cache else None)
     templates = catalog(templates_dir).templates
-    full_paths = sorted({s for t in templates for s in t.sources})
+    wanted = sorted({s for t in templates for s in t.sources})
+    # sources only older forms read (muon.py before optim.py) are absent at newer commits
+    full_paths = source.list_files(tuple(wanted))
     claims = [c for t in templates for c in t.claims]
     other = [p for p in source.list_files(COVERAGE_SCOPE) if p not in full_paths]
 

@@ -21,6 +21,7 @@ from nanochat_explain.errors import ExplainError, OutputError, UsageError
 if TYPE_CHECKING:
     from nanochat_explain.core import Session
     from nanochat_explain.locate import Source
+    from nanochat_explain.model import Result
 
 OPEN = re.compile(r"^\s*<!--\s*nanochat-explain:\s*(?P<args>.*?)\s*-->\s*$")
 CLOSE = re.compile(r"^\s*<!--\s*/nanochat-explain\s*-->\s*$")
@@ -211,6 +212,7 @@ def update(files: tuple[str, ...], repo: str | None, check: bool,
 
     texts: dict[str, tuple[str, str]] = {}
     counts: list[tuple[str, int]] = []
+    shown: list[Result] = []  # every claim the regions show, for which unreadable files matter
     for name in dict.fromkeys(files):
         path = Path(name)
         try:  # newline="": line endings stay as they are, CRLF included
@@ -233,6 +235,7 @@ def update(files: tuple[str, ...], repo: str | None, check: bool,
             except ExplainError as exc:
                 raise type(exc)(exc.message, file=name, line=region.line) from None
             exp = with_depth(s, s.explain(template), region.depth)
+            shown.extend(exp.results)
             contents.append(link_locations(markdown.explanation(exp, Options()),
                                            bases[region.ref]))
         texts[name] = (old, fill(old, regions, contents))
@@ -244,5 +247,5 @@ def update(files: tuple[str, ...], repo: str | None, check: bool,
     if not check:
         for name in changed:
             write_atomic(Path(name), texts[name][1], force=True)
-    unreadable = tuple(p for s in sessions.values() for p in s.problems())
+    unreadable = tuple(p for s in sessions.values() for p in s.problems(shown))
     return UpdateRun(tuple(counts), changed, diff, unreadable)
