@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from nanochat_explain.canon import unparse
 from nanochat_explain.facts import (
     Assign,
     Call,
@@ -209,7 +210,7 @@ class _Collector:
         return text
 
     def _unparse(self, node: ast.expr) -> str:
-        """``ast.unparse(node)``; names, plain constants, attributes and calls are put
+        """``unparse(node)``; names, plain constants, attributes and calls are put
         together from their parts' kept texts, as ``ast.unparse`` writes them (the same
         from Python 3.10 to 3.13), instead of writing every inner call again.
         """
@@ -231,13 +232,13 @@ class _Collector:
                     parts.append(self._text(arg.value))
                 elif isinstance(arg, ast.Starred):
                     if not isinstance(arg.value, _ATOMS):
-                        return ast.unparse(node)  # ``*(a or b)`` keeps its parentheses
+                        return unparse(node)  # ``*(a or b)`` keeps its parentheses
                     parts += ("*", self._text(arg.value))
                 else:
                     parts.append(self._text(arg))
             parts.append(")")
             return "".join(parts)
-        return ast.unparse(node)
+        return unparse(node)
 
     def _callee(self, node: ast.expr) -> str:
         """Dotted name of what is called; inner calls keep their name with ``(...)``."""

@@ -105,12 +105,14 @@ def facts_of(name: str) -> Function:
 def test_kept_texts_are_what_ast_unparse_writes():
     """The extractor builds the text of names, constants, attributes and calls from their
     parts instead of printing each from its source; on every expression of the fixtures
-    (and of a few awkward ones) that must be exactly ``ast.unparse`` of the expression."""
+    (and of a few awkward ones) that must be exactly the canonical printer's text (which is
+    ``ast.unparse``'s on Python 3.11, whatever Python runs this)."""
     import ast
 
     import libcst as cst
 
     from conftest import FIXTURES
+    from nanochat_explain.canon import unparse
     from nanochat_explain.cstpos import Positions
     from nanochat_explain.extract import _Collector
 
@@ -138,7 +140,7 @@ def test_kept_texts_are_what_ast_unparse_writes():
                 continue
             text = positions.text(node)
             try:
-                expected = ast.unparse(ast.parse(f"({text})", mode="eval").body)
+                expected = unparse(ast.parse(f"({text})", mode="eval").body)
             except SyntaxError:
                 continue  # a part that is no expression alone: a slice, an f-string part
             assert collector._text(node) == expected, text
