@@ -68,6 +68,39 @@ def load_drifts() -> dict[str, dict]:
     return drifts
 
 
+TEMPLATES = ROOT / "src" / "nanochat_explain" / "templates"
+
+
+def drift_claims() -> list[dict]:
+    """Every claim the drift fixtures add to the templates (``add_claims``)."""
+    return [c for d in load_drifts().values() for c in d.get("add_claims", ())]
+
+
+def templates_with(additions: list[dict], dest: Path) -> Path:
+    """A copy of the templates with each claim of ``additions`` ({module, note, claim})
+    that the module does not have yet, added to its claims and to the note that quotes
+    what it checks."""
+    shutil.copytree(TEMPLATES, dest)
+    by_module: dict[str, list[dict]] = {}
+    for addition in additions:
+        by_module.setdefault(addition["module"], []).append(addition)
+    for module, items in by_module.items():
+        path = dest / f"{module}.yaml"
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        have = {c["id"] for c in data["claims"]}
+        for item in items:
+            claim = item["claim"]
+            if claim["id"] in have:
+                continue
+            data["claims"].append(claim)
+            have.add(claim["id"])
+            note = next(n for n in data["notes"] if n["text"].startswith(item["note"]))
+            note["claims"] = [*note["claims"], claim["id"]]
+        path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True),
+                        encoding="utf-8")
+    return dest
+
+
 def apply_drift(tree: Path, drift: dict) -> None:
     path = tree / drift["file"]
     text = path.read_text(encoding="utf-8")

@@ -13,7 +13,7 @@ from conftest import MINI, invoke
 from nanochat_explain.core import Session
 from nanochat_explain.locate import bundled
 from nanochat_explain.model import Status
-from nanochat_explain.snapshot import BUNDLED, load_bundled
+from nanochat_explain.snapshot import BUNDLED, load_bundled, parse
 from nanochat_explain.templates import PACKAGE, load_packaged
 
 DATA = Path(__file__).resolve().parent.parent / "src" / "nanochat_explain" / "data" / BUNDLED
@@ -75,6 +75,29 @@ def test_snapshot_is_deterministic_and_holds_no_bodies(tmp_path):
     assert '"return F.rms_norm' not in text and "def " not in text
     stdout = invoke(["snapshot", "--repo", str(MINI), "-o", "-"]).out
     assert stdout == text
+
+
+def test_snapshot_keeps_only_the_comments_the_claims_read(tmp_path):
+    from conftest import drift_claims, templates_with
+
+    templates = templates_with(drift_claims(), tmp_path / "templates")
+    out = tmp_path / "snap.json"
+    assert invoke(["snapshot", "--repo", str(MINI), "--templates", str(templates),
+                   "-o", str(out)]).code == 0
+    files = json.loads(out.read_text(encoding="utf-8"))["files"]
+    kept = {(path, tuple(map(tuple, d.get("comments", []))),
+             tuple(map(tuple, d.get("docstrings", [])))) for path, d in files.items()
+            if d.get("comments") or d.get("docstrings")}
+    gpt = files["nanochat/gpt.py"]
+    assert [c[0] for c in gpt["comments"]] == ["ceil to FA3 tile size (2048 -> 768)"]
+    assert [d[:2] for d in gpt["docstrings"]] == [
+        ["GPT.init_weights", "wte (embedding):     normal, std=1.0; mlp.c_fc:   uniform, "
+                             "std=1/sqrt(n_embd)"]]
+    assert len(kept) == 1  # nothing from any other file
+    # and the bundled snapshot answers the claims as the checkout does
+    bundle = parse(out.read_text(encoding="utf-8"), "snap.json")
+    facts = bundle.facts("nanochat/gpt.py")
+    assert facts.comments[0].line == 173 and facts.docstrings[0].line == 136
 
 
 def test_snapshot_of_fixture_explains_like_the_fixture(tmp_path):

@@ -56,7 +56,7 @@ def check(kind: str, symbol: str | None = None, **fields: Any):
 
 def test_every_kind_is_tested():
     assert set(KINDS) == {"symbol", "signature", "assign", "call", "order", "literal", "absent",
-                          "count", "returns", "condition", "statement"}
+                          "count", "returns", "condition", "statement", "comment"}
 
 
 @pytest.mark.parametrize(("kind", "symbol", "fields", "status", "line", "detail"), [
@@ -336,3 +336,96 @@ def test_an_order_step_can_be_a_whole_assignment():
     assert evaluate(claim, extract(source, "t.py")).status is Status.PASS
     failed = evaluate(claim, extract(swapped, "t.py"))
     assert failed.status is Status.FAIL and "runs before cos, sin = freqs.cos()" in failed.detail
+
+
+COMMENTED = extract(dedent('''\
+    """Module docstring: the model, std=1.0 for wte."""
+    # ceil to the tile size
+
+
+    class GPT:
+        """A GPT model."""
+
+        def __init__(self, config):
+            # Per-layer learnable scalars
+            self.resid_lambdas = Parameter(ones(config.n_layer))  # fake init, real in init_weights
+            short = -(-config.seq // 4 // 128) * 128  # ceil to FA3 tile size (2048 -> 768)
+            self.blocks = ModuleList([
+                Block(config)  # one per layer
+            ])
+
+        def init_weights(self):
+            """
+            wte (embedding):     normal, std=1.0
+            lm_head:             normal, std=0.001
+            """
+            normal_(self.wte.weight, std=0.8)
+    '''), "g.py")
+
+
+def comment(symbol: str | None = None, **fields: Any):
+    claim = ClaimSpec("c", "comment", "g.py", symbol, tuple(fields.items()), None, 1)
+    return evaluate(claim, COMMENTED)
+
+
+def test_comment_facts_place_each_comment():
+    by_text = {c.text: c for c in COMMENTED.comments}
+    above = by_text["Per-layer learnable scalars"]
+    assert (above.line, above.own_line, above.scope, above.statement) == (
+        9, True, "GPT.__init__", 10)
+    trailing = by_text["ceil to FA3 tile size (2048 -> 768)"]
+    assert (trailing.line, trailing.own_line, trailing.statement) == (11, False, 11)
+    inside = by_text["one per layer"]
+    assert (inside.line, inside.own_line, inside.scope, inside.statement) == (
+        13, False, "GPT.__init__", 12)
+    assert by_text["ceil to the tile size"].scope == ""
+    assert [(d.owner, d.line) for d in COMMENTED.docstrings] == [
+        ("", 1), ("GPT", 6), ("GPT.init_weights", 17)]
+    assert COMMENTED.docstrings[2].text.splitlines()[0] == "wte (embedding):     normal, std=1.0"
+
+
+@pytest.mark.parametrize("symbol, fields, line", [
+    ("GPT.__init__", {"contains": "2048 -> 768"}, 11),
+    ("GPT", {"matches": r"\(\d+ -> \d+\)"}, 11),  # a class holds its methods' comments
+    (None, {"matches": "^ceil to the tile"}, 2),
+    ("GPT.__init__", {"statement": "short", "contains": "2048 -> 768"}, 11),
+    ("GPT.__init__", {"statement": "self.resid_lambdas", "matches": "learnable"}, 9),
+    ("GPT.__init__", {"statement": "self.resid_lambdas", "matches": "fake init"}, 10),
+    ("GPT.__init__", {"statement": "Block", "contains": "one per layer"}, 13),
+    ("GPT.init_weights", {"in": "docstring", "matches": r"wte.*std=1\.0"}, 17),
+    ("GPT.init_weights", {"matches": r"lm_head: +normal"}, 17),
+    (None, {"in": "docstring", "contains": "std=1.0 for wte"}, 1),
+])
+def test_comment_passes(symbol, fields, line):
+    result = comment(symbol, **fields)
+    assert (result.status, result.line) == (Status.PASS, line), result.detail
+
+
+def test_comment_fails_when_the_text_changed():
+    result = comment("GPT.__init__", contains="2048 -> 512")
+    assert result.status is Status.FAIL
+    assert result.detail.startswith(
+        "expected a comment or docstring in GPT.__init__ containing '2048 -> 512'; found ")
+    assert "'ceil to FA3 tile size (2048 -> 768)'" in result.detail
+
+
+@pytest.mark.parametrize("symbol, fields", [
+    ("GPT.init_weights", {"in": "comment", "matches": "std=1.0"}),  # it is in the docstring
+    ("GPT.__init__", {"in": "docstring", "matches": "."}),  # __init__ has none
+    ("GPT.__init__", {"statement": "short", "matches": "learnable"}),  # above another line
+])
+def test_comment_fails_elsewhere(symbol, fields):
+    assert comment(symbol, **fields).status is Status.FAIL
+
+
+@pytest.mark.parametrize("symbol, fields, detail", [
+    ("GPT.gone", {"contains": "x"}, "GPT.gone not found in g.py"),
+    ("GPT.__init__", {"statement": "self.nothing", "contains": "x"},
+     "no statement in GPT.__init__ assigns to or calls self.nothing"),
+    (None, {"in": "code", "contains": "x"}, "in: must be comment or docstring, not 'code'"),
+    (None, {"matches": "("}, "bad regular expression for matches"),
+])
+def test_comment_errors(symbol, fields, detail):
+    result = comment(symbol, **fields)
+    assert result.status is Status.ERROR
+    assert result.detail.startswith(detail)

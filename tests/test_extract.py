@@ -104,20 +104,45 @@ def facts_of(name: str) -> Function:
 
 def test_kept_texts_are_what_ast_unparse_writes():
     """The extractor builds the text of names, constants, attributes and calls from their
-    parts instead of unparsing each again; on every expression of the fixtures (and of a
-    few awkward ones) that must be exactly ``ast.unparse``, on whatever Python runs this."""
+    parts instead of printing each from its source; on every expression of the fixtures
+    (and of a few awkward ones) that must be exactly the canonical printer's text (which is
+    ``ast.unparse``'s on Python 3.11, whatever Python runs this)."""
     import ast
 
+    import libcst as cst
+
     from conftest import FIXTURES
+    from nanochat_explain.canon import unparse
+    from nanochat_explain.cstpos import Positions
     from nanochat_explain.extract import _Collector
+
+    class Expressions(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.found: list[cst.BaseExpression] = []
+
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            if isinstance(node, cst.BaseExpression) and not isinstance(
+                    node, cst.StarredElement | cst.Element | cst.DictElement):
+                self.found.append(node)
+            return True
 
     awkward = "f(a, *b, k=1, **c)(x).y[0]\nu'x'\nb'\\x00'\n1e-05\n-1\n(lambda: 0)()\nx.real\n"
     sources = [p.read_text(encoding="utf-8") for p in sorted(FIXTURES.rglob("*.py"))]
     checked = 0
     for source in [*sources, awkward]:
-        collector = _Collector(source)
-        for node in ast.walk(ast.parse(source)):
-            if isinstance(node, ast.expr):
-                assert collector._text(node) == ast.unparse(node)
-                checked += 1
+        module = cst.parse_module(source)
+        positions = Positions(module, source)
+        collector = _Collector(positions)
+        visitor = Expressions()
+        module.visit(visitor)
+        for node in visitor.found:
+            if not positions.has(node) or isinstance(node, cst.FormattedStringText):
+                continue
+            text = positions.text(node)
+            try:
+                expected = unparse(ast.parse(f"({text})", mode="eval").body)
+            except SyntaxError:
+                continue  # a part that is no expression alone: a slice, an f-string part
+            assert collector._text(node) == expected, text
+            checked += 1
     assert checked > 1000

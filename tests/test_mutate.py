@@ -9,7 +9,7 @@ from pathlib import Path
 from conftest import MINI
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-import mutate  # noqa: E402
+import mutate
 
 
 def test_mutations_of_a_statement():

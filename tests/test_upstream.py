@@ -18,8 +18,10 @@ from nanochat_explain import upstream
 from nanochat_explain.cache import FACTS_VERSION
 from nanochat_explain.core import extract_text
 from nanochat_explain.facts import to_data
-from nanochat_explain.snapshot import shipped_data
+from nanochat_explain.snapshot import quoting, shipped_data
 from nanochat_explain.templates import load_packaged
+
+CLAIMS = [c for t in load_packaged().templates for c in t.claims]
 
 DATA = Path(upstream.__file__).resolve().parent / "data" / upstream.FILE
 
@@ -119,7 +121,7 @@ def test_every_bundled_blob_equals_a_fresh_parse(clone: Path, use: upstream.Upst
         text = data.decode("utf-8")
         fresh = extract_text(text, path)
         facts = use.facts(blob, path)
-        assert facts is not None and to_data(facts) == shipped_data(fresh), path
+        assert facts is not None and to_data(facts) == shipped_data(fresh, CLAIMS), path
 
 
 def test_the_bundle_records_every_commit_and_its_blobs(clone: Path, use: upstream.Upstream):
@@ -236,6 +238,7 @@ def test_shipped_bundle_is_fresh():
     assert shipped.schema == upstream.SCHEMA_VERSION, stale
     assert shipped.facts_version == FACTS_VERSION, stale
     assert list(shipped.paths) == sources, stale
+    assert list(shipped.quoted) == quoting(CLAIMS), stale
     assert shipped.commits[0].sha.startswith("3a5e0bc")
     assert shipped.head.sha.startswith(upstream_head())
 
@@ -271,7 +274,8 @@ def test_shipped_facts_equal_a_fresh_parse_of_a_sample_of_blobs():
         text = subprocess.run(["git", "-C", NANOCHAT, "cat-file", "blob", blob], check=True,
                               capture_output=True).stdout.decode("utf-8")
         facts = shipped.facts(blob, path)
-        assert facts is not None and to_data(facts) == shipped_data(extract_text(text, path))
+        assert facts is not None and to_data(facts) == shipped_data(extract_text(text, path),
+                                                                    CLAIMS)
 
 
 @pytest.mark.skipif(not NANOCHAT, reason="needs NANOCHAT_DIR")

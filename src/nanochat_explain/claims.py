@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
 
+from nanochat_explain.canon import unparse
 from nanochat_explain.facts import Assign, Call, Class, FileFacts, Function, canonical
 from nanochat_explain.model import ClaimSpec, Status
 
@@ -484,9 +485,9 @@ def _call_of(value: str) -> tuple[str, tuple[str, ...], dict[str, str]] | None:
         node = node.body
     if not isinstance(node, ast.Call):
         return None
-    args = tuple(ast.unparse(a) for a in node.args)
-    kwargs = {k.arg: ast.unparse(k.value) for k in node.keywords if k.arg is not None}
-    return ast.unparse(node.func), args, kwargs
+    args = tuple(unparse(a) for a in node.args)
+    kwargs = {k.arg: unparse(k.value) for k in node.keywords if k.arg is not None}
+    return unparse(node.func), args, kwargs
 
 
 @_kind(
@@ -584,8 +585,8 @@ def _check_statement(claim: ClaimSpec, facts: FileFacts) -> Outcome:
         if len(targets) != 1:
             raise _Unevaluable("a chained assignment: claim each target")
         op = "=" if not isinstance(stmt, ast.AugAssign) else _OPS[type(stmt.op)] + "="
-        target = _canon(ast.unparse(targets[0]), bare_tuple=True)
-        value = _canon(ast.unparse(stmt.value), bare_tuple=True)  # type: ignore[arg-type]
+        target = _canon(unparse(targets[0]), bare_tuple=True)
+        value = _canon(unparse(stmt.value), bare_tuple=True)  # type: ignore[arg-type]
         want = f"{target} {op} {value}"
         found = [(a.text, a.line) for a in (_assigns_in(sym, facts) if sym else facts.assigns)
                  if a.target == target]
@@ -594,7 +595,7 @@ def _check_statement(claim: ClaimSpec, facts: FileFacts) -> Outcome:
                     a.op == op or (op == "=" and a.op == ":"))]
     elif isinstance(stmt, ast.Return) and stmt.value is not None:
         fn = _function(claim, facts)
-        value = _canon(ast.unparse(stmt.value))
+        value = _canon(unparse(stmt.value))
         want = f"return {value}"
         same = [(want, line) for v, line in fn.returns if v == value]
         found = [(f"return {v}", line) for v, line in fn.returns]
@@ -602,7 +603,7 @@ def _check_statement(claim: ClaimSpec, facts: FileFacts) -> Outcome:
         want = _canon(code)
         calls = _calls_in(sym, facts) if sym else list(facts.calls)
         same = [(c.text, c.line) for c in calls if c.text == want]
-        callee = _canon(ast.unparse(stmt.value.func))
+        callee = _canon(unparse(stmt.value.func))
         found = [(c.text, c.line) for c in calls if c.callee == callee]
     else:
         raise _Unevaluable("code must be an assignment, a return or a call")
@@ -715,8 +716,8 @@ def _whole_assign(text: str) -> tuple[str, str, str] | None:
     if len(targets) != 1:
         return None
     op = "=" if isinstance(stmt, ast.Assign) else _OPS[type(stmt.op)] + "="
-    return (_canon(ast.unparse(targets[0]), bare_tuple=True), op,
-            _canon(ast.unparse(stmt.value), bare_tuple=True))
+    return (_canon(unparse(targets[0]), bare_tuple=True), op,
+            _canon(unparse(stmt.value), bare_tuple=True))
 
 
 def _whole_call(text: str) -> bool:
@@ -949,3 +950,7 @@ def _check_count(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     if n == expect:
         return Outcome(Status.PASS, line, f"{n} {what}", n)
     return Outcome(Status.FAIL, line, f"expected {expect} {what}; found {n}", n)
+
+
+# the kinds kept in modules of their own register themselves on import
+from nanochat_explain import commentclaim  # noqa: E402, F401

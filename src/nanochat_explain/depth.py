@@ -15,6 +15,7 @@ import ast
 from dataclasses import dataclass
 from typing import Any
 
+from nanochat_explain.canon import unparse
 from nanochat_explain.errors import ExplainError
 from nanochat_explain.interp import (
     OPTIMIZER,
@@ -206,12 +207,12 @@ def _run_script(interp: Interpreter, tree: ast.Module, scope: Scope) -> _Optimiz
 
     args = tuple(evaluate(a) for a in call.args if not isinstance(a, ast.Starred))
     if len(args) != len(call.args) or not all(deep_concrete(a) for a in args):
-        dropped.append(f"its positional arguments ({', '.join(ast.unparse(a) for a in call.args)})")
+        dropped.append(f"its positional arguments ({', '.join(unparse(a) for a in call.args)})")
         args = ()
     kwargs: dict[str, Value] = {}
     for kw in call.keywords:
         if kw.arg is None:
-            dropped.append(f"**{ast.unparse(kw.value)}")
+            dropped.append(f"**{unparse(kw.value)}")
             continue
         value = evaluate(kw.value)
         if isinstance(value, Opaque):

@@ -1,70 +1,81 @@
-"""Read one Python file into :class:`FileFacts` with CPython's own parser, :mod:`ast`.
+"""Read one Python file into :class:`FileFacts` with libcst, a concrete syntax tree.
 
-Nothing here imports or runs the code it reads: ``ast.parse`` only builds a tree.
+Nothing here imports or runs the code it reads: the parsers only build trees. CPython's
+:mod:`ast` parses the file first, as a guard: it rejects what is not Python with the
+messages users know, and input nested deeply enough to exhaust libcst's native parser.
+Every fact then comes from libcst's tree, which keeps what ``ast`` drops: comments.
 
-The facts follow the source as it is written. The walk visits children in the order
-they are written (``ast`` keeps some apart: keyword and positional arguments, a
-conditional expression's test and body, a dict's keys and values), so each call's
-``order`` is its place in evaluation order. A symbol's line is the line of its name, a
-starred parameter's that of its star, and columns count characters, where ``ast``
-counts UTF-8 bytes. Expressions are kept as ``ast.unparse`` writes them, the canonical
-text of :func:`nanochat_explain.facts.canonical`.
+The facts follow the source as it is written: the walk visits children in the order
+they are written, so each call's ``order`` is its place in evaluation order. A symbol's
+line is the line of its name, a starred parameter's that of its star, columns count
+characters. Expressions are kept as canonical text (:mod:`nanochat_explain.canon`):
+names, attributes, calls and plain constants are put together here from their parts;
+anything else is printed from its source text.
 """
 
 from __future__ import annotations
 
 import ast
-import re
+import inspect
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field, fields
+from typing import Any
 
+import libcst as cst
+
+from nanochat_explain.canon import unparse_source
+from nanochat_explain.cstpos import Positions
 from nanochat_explain.facts import (
     Assign,
     Call,
     Class,
+    Comment,
+    Docstring,
     FileFacts,
     Function,
     Param,
 )
 
-if TYPE_CHECKING:
-    from tokenize import TokenInfo
+# Nodes that canonical text never puts in parentheses, whatever surrounds them.
+_ATOMS = (cst.Name, cst.Attribute, cst.Call, cst.Subscript)
+# Leaves, and nodes that hold only whitespace and tokens: nothing below them is a fact.
+_LEAVES: frozenset[type[cst.CSTNode]] = frozenset({
+    cst.Name, cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.FormattedStringText,
+    cst.Import, cst.ImportFrom, cst.Pass, cst.Break, cst.Continue, cst.Global, cst.Nonlocal,
+    cst.Ellipsis, cst.Comment, cst.EmptyLine, cst.TrailingWhitespace, cst.SimpleWhitespace,
+    cst.ParenthesizedWhitespace, cst.Newline, cst.LeftParen, cst.RightParen, cst.Comma,
+    cst.Dot, cst.AssignEqual, cst.Colon, cst.Semicolon,
+})
+# Fields that hold no node worth a visit
+_SKIPPED_FIELDS = frozenset({"lpar", "rpar", "comma", "semicolon", "leading_lines",
+                             "lines_after_decorators", "header", "footer",
+                             "trailing_whitespace", "operator", "equal", "colon", "star",
+                             "asynchronous", "dot", "lbracket", "rbracket", "lbrace", "rbrace",
+                             "indent", "newline", "default_indent", "default_newline",
+                             "encoding", "has_trailing_newline", "relative", "keyword"})
+_CHILD_FIELDS: dict[type[cst.CSTNode], tuple[str, ...]] = {}
 
-_AUG_OPS: dict[type[ast.operator], str] = {
-    ast.Add: "+=", ast.Sub: "-=", ast.Mult: "*=", ast.MatMult: "@=", ast.Div: "/=",
-    ast.Mod: "%=", ast.Pow: "**=", ast.LShift: "<<=", ast.RShift: ">>=", ast.BitOr: "|=",
-    ast.BitXor: "^=", ast.BitAnd: "&=", ast.FloorDiv: "//=",
+_AUG_OPS = {
+    cst.AddAssign: "+=", cst.SubtractAssign: "-=", cst.MultiplyAssign: "*=",
+    cst.MatrixMultiplyAssign: "@=", cst.DivideAssign: "/=", cst.ModuloAssign: "%=",
+    cst.PowerAssign: "**=", cst.LeftShiftAssign: "<<=", cst.RightShiftAssign: ">>=",
+    cst.BitOrAssign: "|=", cst.BitXorAssign: "^=", cst.BitAndAssign: "&=",
+    cst.FloorDivideAssign: "//=",
 }
-_NEWLINE = re.compile(r"\r\n|\r|\n")  # the only line ends CPython's parser counts
-
-_FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
-# Nodes that ``ast.unparse`` never puts in parentheses, whatever surrounds them.
-_ATOMS = (ast.Name, ast.Attribute, ast.Call, ast.Subscript)
-# Constants that ``ast.unparse`` writes as their ``repr`` (floats may be infinite).
-_PLAIN_CONSTANTS = (int, bool, str, type(None))
-
-# Fields that hold no node worth a visit (names, operators, load/store contexts), and
-# leaves: skipping them spares a call for every name and constant in the file.
-_NOT_CHILDREN = frozenset({"ctx", "op", "ops", "id", "attr", "arg", "name", "names",
-                           "module", "kind", "conversion", "type_comment", "type_ignores"})
-_LEAVES = frozenset({ast.Name, ast.Constant, ast.Import, ast.ImportFrom, ast.Pass,
-                     ast.Global, ast.Nonlocal, ast.Break, ast.Continue})
-_CHILD_FIELDS: dict[type[ast.AST], tuple[str, ...]] = dict.fromkeys(_LEAVES, ())
 
 
-def _child_fields(node: ast.AST) -> tuple[str, ...]:
-    return tuple(f for f in node._fields if f not in _NOT_CHILDREN)
+def _child_fields(kind: type[cst.CSTNode]) -> tuple[str, ...]:
+    names = tuple(f.name for f in fields(kind)
+                  if f.name not in _SKIPPED_FIELDS and not f.name.startswith("whitespace"))
+    _CHILD_FIELDS[kind] = names
+    return names
 
 
-def _in_source_order(node: ast.Call) -> Sequence[ast.expr | ast.keyword]:
-    """A call's arguments as written: ``ast`` lists positional and keyword ones apart."""
-    if not node.keywords:
-        return node.args
-    if not any(isinstance(a, ast.Starred) for a in node.args):
-        return [*node.args, *node.keywords]  # only a starred one may follow a keyword
-    merged: list[ast.expr | ast.keyword] = [*node.args, *node.keywords]
-    return sorted(merged, key=lambda a: (a.lineno, a.col_offset))
+def _dotted(node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    assert isinstance(node, cst.Attribute)
+    return f"{_dotted(node.value)}.{node.attr.value}"
 
 
 @dataclass
@@ -79,173 +90,175 @@ class _Scope:
 
 
 class _Collector:
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.lines = _NEWLINE.split(source)
-        self.ascii = source.isascii()
+    def __init__(self, positions: Positions) -> None:
+        self.pos = positions
         self.stack: list[_Scope] = [_Scope("", "module")]
         self.classes: list[Class] = []
         self.functions: list[Function] = []
+        self.docstrings: list[Docstring] = []
         self.in_decorator = 0
-        self._tokens: list[TokenInfo] | None = None
-        self._texts: dict[ast.expr, str] = {}
-        # each handler takes the node of the type it is filed under
-        self._handlers: dict[type[ast.AST], Callable[[Any], None]] = {
-            ast.FunctionDef: self._function,
-            ast.AsyncFunctionDef: self._function,
-            ast.ClassDef: self._class,
-            ast.Call: self._call,
-            ast.Assign: self._assign,
-            ast.AnnAssign: self._ann_assign,
-            ast.AugAssign: self._aug_assign,
-            ast.Return: self._return,
-            ast.If: self._test_first,
-            ast.While: self._test_first,
-            ast.Assert: self._test_first,
-            ast.IfExp: self._if_exp,
-            ast.Dict: self._dict,
-            ast.arguments: self._arguments,
+        self._texts: dict[cst.CSTNode, str] = {}
+        # comments placed while walking: comment -> (scope, statement line, own line)
+        self.placed: dict[cst.Comment, tuple[str, int | None, bool]] = {}
+        # (first line, scope) of every statement, and of every compound statement's header
+        self.statements: list[tuple[int, str]] = []
+        self._handlers: dict[type[cst.CSTNode], Callable[[Any], None]] = {
+            cst.FunctionDef: self._function,
+            cst.ClassDef: self._class,
+            cst.Call: self._call,
+            cst.Assign: self._assign,
+            cst.AnnAssign: self._ann_assign,
+            cst.AugAssign: self._aug_assign,
+            cst.Return: self._return,
+            cst.If: self._test_first,
+            cst.While: self._test_first,
+            cst.Assert: self._test_first,
+            cst.IfExp: self._if_exp,
+            cst.Parameters: self._parameters,
+            cst.ExceptHandler: self._except_handler,
+            cst.ExceptStarHandler: self._except_handler,
+            cst.MatchCase: self._match_case,
+            cst.IndentedBlock: self._block,
+            cst.SimpleStatementLine: self._simple_line,
+            cst.SimpleStatementSuite: self._simple_suite,
         }
 
     # -- walking -----------------------------------------------------------
-    def visit(self, node: ast.AST) -> None:
+    def visit(self, node: cst.CSTNode) -> None:
         kind = type(node)
         handler = self._handlers.get(kind)
         if handler is not None:
             handler(node)
             return
-        fields = _CHILD_FIELDS.get(kind)
-        if fields is None:
-            fields = _CHILD_FIELDS[kind] = _child_fields(node)
-        for name in fields:
+        names = _CHILD_FIELDS.get(kind)
+        if names is None:
+            names = _child_fields(kind)
+        for name in names:
             value = getattr(node, name)
-            if type(value) is list:
+            if type(value) is tuple or type(value) is list:
                 self.visit_all(value)
-            elif isinstance(value, ast.AST) and type(value) not in _LEAVES:
+            elif isinstance(value, cst.CSTNode) and type(value) not in _LEAVES:
                 self.visit(value)
 
     def visit_all(self, nodes: Iterable[object]) -> None:
         for node in nodes:
-            if isinstance(node, ast.AST) and type(node) not in _LEAVES:
+            if isinstance(node, cst.CSTNode) and type(node) not in _LEAVES:
                 self.visit(node)
 
-    # -- positions ---------------------------------------------------------
-    def _column(self, line: int, offset: int) -> int:
-        """Characters before a UTF-8 byte offset on a line."""
-        if self.ascii:
-            return offset
-        text = self.lines[line - 1]
-        return offset if text.isascii() else len(text.encode()[:offset].decode())
+    # -- statements and their comments -------------------------------------
+    def _place(self, lines: Sequence[cst.EmptyLine], statement: int | None) -> None:
+        scope = self.stack[-1].qualname
+        for empty in lines:
+            if empty.comment is not None:
+                self.placed[empty.comment] = (scope, statement, True)
 
-    def _all_tokens(self) -> list[TokenInfo]:
-        """The file's tokens: only the rare layouts below need them, so only they pay for
-        tokenizing the file."""
-        if self._tokens is None:
-            import io
-            import tokenize
+    def _trailing(self, trailing: cst.TrailingWhitespace, statement: int) -> None:
+        if trailing.comment is not None:
+            self.placed[trailing.comment] = (self.stack[-1].qualname, statement, False)
 
-            self._tokens = list(tokenize.generate_tokens(io.StringIO(self.source).readline))
-        return self._tokens
+    def _statement(self, node: cst.CSTNode) -> int:
+        """Note a statement: its comments above, and its first line."""
+        line = self.pos.line(node)
+        leading = getattr(node, "leading_lines", ())
+        self._place(leading, line)
+        self.statements.append((line, self.stack[-1].qualname))
+        return line
 
-    def _name_line(self, node: _FunctionNode | ast.ClassDef) -> int:
-        """The line of a definition's name, which a backslash may put below its keyword."""
-        if not self.lines[node.lineno - 1].endswith("\\"):
-            return node.lineno
-        # the keyword line is continued: the first token after it that spells the name
-        start = (node.lineno, node.col_offset)  # only indentation before: bytes are characters
-        return next(t.start[0] for t in self._all_tokens()
-                    if t.start >= start and t.string == node.name)
+    def _block(self, node: cst.IndentedBlock) -> None:
+        self.visit_all(node.body)
+        self._place(node.footer, None)
 
-    def _param_line(self, arg: ast.arg, star: str) -> int:
-        """The line a parameter starts on: for ``*args`` and ``**kw``, that of the star."""
-        if not star:
-            return arg.lineno
-        start = (arg.lineno, self._column(arg.lineno, arg.col_offset))
-        if self.lines[arg.lineno - 1][:start[1]].rstrip().endswith(star):
-            return arg.lineno
-        # the star sits on an earlier line: the last star token before the name
-        stars = [t for t in self._all_tokens() if t.string == star and t.start < start]
-        return stars[-1].start[0]
+    def _header(self, node: cst.CSTNode, body: cst.BaseSuite) -> None:
+        """A compound statement's header: the comment after its colon sits on it."""
+        if isinstance(body, cst.IndentedBlock):
+            self._trailing(body.header, self.pos.line(node))
 
-    def _aug_op(self, node: ast.AugAssign) -> str:
-        """The operator as written: a backslash continuation beside it stays in its text,
-        as facts stored by earlier versions have it."""
-        op = _AUG_OPS[type(node.op)]
-        target, value = node.target, node.value
-        assert target.end_lineno is not None
-        if target.end_lineno == value.lineno:
-            return op
-        between = "\n".join(self.lines[target.end_lineno - 1:value.lineno])
-        if "\\" not in between:
-            return op
-        start = (node.lineno, self._column(node.lineno, node.col_offset))
-        tokens = [t for t in self._all_tokens() if t.start >= start]
-        i = next(i for i, t in enumerate(tokens) if t.string == op)  # none in the target
-        # the operator's text runs from the token before it to the token after it
-        return self._between(tokens[i - 1].end, tokens[i + 1].start).strip()
+    def _simple_line(self, node: cst.SimpleStatementLine) -> None:
+        line = self._statement(node)
+        self._string_statement(node)
+        self.visit_all(node.body)
+        self._trailing(node.trailing_whitespace, line)
 
-    def _between(self, start: tuple[int, int], end: tuple[int, int]) -> str:
-        (l0, c0), (l1, c1) = start, end
-        if l0 == l1:
-            return self.lines[l0 - 1][c0:c1]
-        middle = self.lines[l0:l1 - 1]
-        return "\n".join([self.lines[l0 - 1][c0:], *middle, self.lines[l1 - 1][:c1]])
+    def _simple_suite(self, node: cst.SimpleStatementSuite) -> None:
+        self.visit_all(node.body)
+        self._trailing(node.trailing_whitespace, self.pos.line(node))
+
+    def _compound(self, node: cst.CSTNode) -> None:
+        """Note a compound statement that has no handler of its own: for, with, try..."""
+        self._statement(node)
+        body = getattr(node, "body", None)  # a match statement has cases instead
+        if body is not None:
+            self._header(node, body)
 
     # -- text --------------------------------------------------------------
-    def _text(self, node: ast.expr, bare_tuple: bool = False) -> str:
-        """Canonical text: what :func:`nanochat_explain.facts.canonical` gives for the source.
-
-        With ``bare_tuple`` (the two sides of an assignment) a tuple of two or more items
-        is written without parentheses. Texts are kept per node: the text of a call is
-        asked for again as an argument of each call around it and as an assigned value.
-        """
-        if bare_tuple and type(node) is ast.Tuple and len(node.elts) > 1:
-            return ", ".join(self._text(e) for e in node.elts)
+    def _text(self, node: cst.BaseExpression, bare_tuple: bool = False) -> str:
+        """Canonical text. With ``bare_tuple`` (the two sides of an assignment) a tuple of
+        two or more items is written without parentheses. Texts are kept per node: the
+        text of a call is asked for again as an argument of each call around it."""
+        if bare_tuple and type(node) is cst.Tuple and len(node.elements) > 1:
+            return ", ".join(self._element(e) for e in node.elements)
         text = self._texts.get(node)
         if text is None:
             text = self._texts[node] = self._unparse(node)
         return text
 
-    def _unparse(self, node: ast.expr) -> str:
-        """``ast.unparse(node)``; names, plain constants, attributes and calls are put
-        together from their parts' kept texts, as ``ast.unparse`` writes them (the same
-        from Python 3.10 to 3.13), instead of writing every inner call again.
-        """
-        if isinstance(node, ast.Name):
-            return node.id
-        if isinstance(node, ast.Constant) and type(node.value) in _PLAIN_CONSTANTS:
-            return ("u" if node.kind == "u" else "") + repr(node.value)
-        if isinstance(node, ast.Attribute) and isinstance(node.value, _ATOMS):
-            return f"{self._text(node.value)}.{node.attr}"
-        if isinstance(node, ast.Call) and isinstance(node.func, _ATOMS):
-            parts = [self._text(node.func), "("]
-            # keywords after positional arguments, whatever the order they are written in
-            arguments: list[ast.expr | ast.keyword] = [*node.args, *node.keywords]
-            for arg in arguments:
-                if len(parts) > 2:
-                    parts.append(", ")
-                if isinstance(arg, ast.keyword):
-                    parts.append("**" if arg.arg is None else f"{arg.arg}=")
-                    parts.append(self._text(arg.value))
-                elif isinstance(arg, ast.Starred):
-                    if not isinstance(arg.value, _ATOMS):
-                        return ast.unparse(node)  # ``*(a or b)`` keeps its parentheses
-                    parts += ("*", self._text(arg.value))
-                else:
-                    parts.append(self._text(arg))
-            parts.append(")")
-            return "".join(parts)
-        return ast.unparse(node)
+    def _element(self, element: cst.BaseElement) -> str:
+        if isinstance(element, cst.StarredElement):
+            return self._starred(element.value)
+        return self._text(element.value)
 
-    def _callee(self, node: ast.expr) -> str:
+    def _starred(self, value: cst.BaseExpression) -> str:
+        if isinstance(value, _ATOMS):
+            return "*" + self._text(value)
+        return unparse_source(f"[*({self.pos.text(value)})]")[1:-1]
+
+    def _unparse(self, node: cst.BaseExpression) -> str:
+        """Names, plain constants, attributes and calls are put together from their parts'
+        kept texts; anything else is printed from its source."""
+        kind = type(node)
+        if kind is cst.Name:
+            return node.value  # type: ignore[attr-defined, no-any-return]
+        if kind is cst.Integer:
+            value: str = node.value  # type: ignore[attr-defined]
+            if value.isdigit() and (value[0] != "0" or value == "0"):
+                return value
+        elif kind is cst.SimpleString:
+            value = node.value  # type: ignore[attr-defined]
+            if value[0] in "'\"" and "\\" not in value and value[:3] not in ('"""', "'''"):
+                return repr(value[1:-1])
+        elif kind is cst.Attribute and isinstance(node.value, _ATOMS):  # type: ignore[attr-defined]
+            return f"{self._text(node.value)}.{node.attr.value}"  # type: ignore[attr-defined]
+        elif kind is cst.Call and isinstance(node.func, _ATOMS):  # type: ignore[attr-defined]
+            text = self._call_text(node)  # type: ignore[arg-type]
+            if text is not None:
+                return text
+        return unparse_source(self.pos.text(node))
+
+    def _call_text(self, node: cst.Call) -> str | None:
+        # keywords after positional arguments, whatever the order they are written in
+        positional = [a for a in node.args if a.keyword is None and a.star != "**"]
+        keywords = [a for a in node.args if a.keyword is not None or a.star == "**"]
+        parts = []
+        for arg in (*positional, *keywords):
+            if arg.keyword is not None:
+                parts.append(f"{arg.keyword.value}={self._text(arg.value)}")
+            elif arg.star:
+                if not isinstance(arg.value, _ATOMS):
+                    return None  # ``*(a or b)`` keeps its parentheses
+                parts.append(arg.star + self._text(arg.value))
+            else:
+                parts.append(self._text(arg.value))
+        return f"{self._text(node.func)}({', '.join(parts)})"
+
+    def _callee(self, node: cst.BaseExpression) -> str:
         """Dotted name of what is called; inner calls keep their name with ``(...)``."""
-        if isinstance(node, ast.Name):
-            return node.id
-        if isinstance(node, ast.Attribute):
-            return f"{self._callee(node.value)}.{node.attr}"
-        if isinstance(node, ast.Call):
+        if isinstance(node, cst.Name):
+            return node.value
+        if isinstance(node, cst.Attribute):
+            return f"{self._callee(node.value)}.{node.attr.value}"
+        if isinstance(node, cst.Call):
             return f"{self._callee(node.func)}(...)"
-        if isinstance(node, ast.Subscript):
+        if isinstance(node, cst.Subscript):
             return f"{self._callee(node.value)}[...]"
         return self._text(node)
 
@@ -254,52 +267,76 @@ class _Collector:
         outer = self.stack[-1].qualname
         return f"{outer}.{name}" if outer else name
 
-    def _decorators(self, decorators: list[ast.expr]) -> None:
+    def _decorators(self, decorators: Sequence[cst.Decorator]) -> None:
         # a decorator runs in the enclosing scope, not in the body it decorates
         self.in_decorator += 1
-        self.visit_all(decorators)
+        for d in decorators:
+            self.visit(d.decorator)
         self.in_decorator -= 1
 
-    def _class(self, node: ast.ClassDef) -> None:
-        scope = _Scope(self._qualname(node.name), "class")
+    def _definition(self, node: cst.FunctionDef | cst.ClassDef) -> None:
+        """Comments above a definition, before and between its decorators, sit above it."""
+        line = self.pos.line(node)
+        self._place(node.leading_lines, line)
+        for d in node.decorators:
+            self._place(d.leading_lines, line)
+            self._trailing(d.trailing_whitespace, line)
+        self._place(node.lines_after_decorators, line)
+        self.statements.append((line, self.stack[-1].qualname))
+
+    def _string_statement(self, node: cst.SimpleStatementLine) -> None:
+        """A statement that is only a string: a docstring when it comes first in its body,
+        and nanochat also writes block comments so. Both are kept, owned by the scope."""
+        first = node.body[0] if len(node.body) == 1 else None
+        if isinstance(first, cst.Expr) and isinstance(first.value, cst.SimpleString
+                                                      | cst.ConcatenatedString):
+            value = first.value.evaluated_value
+            if isinstance(value, str):
+                self.docstrings.append(Docstring(self.stack[-1].qualname,
+                                                 inspect.cleandoc(value),
+                                                 self.pos.line(first.value)))
+
+    def _class(self, node: cst.ClassDef) -> None:
+        self._definition(node)
+        scope = _Scope(self._qualname(node.name.value), "class")
         self.stack.append(scope)
-        self._decorators(node.decorator_list)
-        self.visit_all(node.bases)
-        self.visit_all(node.keywords)
-        self.visit_all(node.body)
+        self._header(node, node.body)
+        self._decorators(node.decorators)
+        self.visit_all(a.value for a in node.bases)
+        self.visit_all(a.value for a in node.keywords)
+        self.visit(node.body)
         self.stack.pop()
-        assert node.end_lineno is not None
         self.classes.append(
             Class(
                 qualname=scope.qualname,
-                line=self._name_line(node),
-                end_line=node.end_lineno,
-                bases=tuple(self._text(b.value if isinstance(b, ast.Starred) else b)
-                            for b in node.bases),
-                decorators=tuple(self._text(d) for d in node.decorator_list),
+                line=self.pos.line(node.name),
+                end_line=self.pos.end_line(node),
+                bases=tuple(self._text(b.value) for b in node.bases),
+                decorators=tuple(self._text(d.decorator) for d in node.decorators),
                 assigns=tuple(scope.assigns),
                 calls=tuple(scope.calls),
             )
         )
 
-    def _function(self, node: _FunctionNode) -> None:
+    def _function(self, node: cst.FunctionDef) -> None:
+        self._definition(node)
         kind = "method" if self.stack[-1].kind == "class" else "function"
-        scope = _Scope(self._qualname(node.name), kind)
+        scope = _Scope(self._qualname(node.name.value), kind)
         self.stack.append(scope)
-        self._decorators(node.decorator_list)
-        self._arguments(node.args)
+        self._header(node, node.body)
+        self._decorators(node.decorators)
+        self._parameters(node.params)
         if node.returns is not None:
-            self.visit(node.returns)
-        self.visit_all(node.body)
+            self.visit(node.returns.annotation)
+        self.visit(node.body)
         self.stack.pop()
-        assert node.end_lineno is not None
         self.functions.append(
             Function(
                 qualname=scope.qualname,
-                line=self._name_line(node),
-                end_line=node.end_lineno,
-                params=self._params(node.args),
-                decorators=tuple(self._text(d) for d in node.decorator_list),
+                line=self.pos.line(node.name),
+                end_line=self.pos.end_line(node),
+                params=self._params(node.params),
+                decorators=tuple(self._text(d.decorator) for d in node.decorators),
                 calls=tuple(sorted(scope.calls, key=lambda c: (c.line, c.column))),
                 assigns=tuple(scope.assigns),
                 returns=tuple(scope.returns),
@@ -309,121 +346,167 @@ class _Collector:
         )
 
     @staticmethod
-    def _with_defaults(args: ast.arguments) -> list[tuple[ast.arg, ast.expr | None, str]]:
-        """Each parameter in source order with its default and star."""
-        positional = [*args.posonlyargs, *args.args]
-        defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
-        out = [(a, d, "") for a, d in zip(positional, [*defaults, *args.defaults], strict=True)]
-        if args.vararg is not None:
-            out.append((args.vararg, None, "*"))
-        out += [(a, d, "") for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True)]
-        if args.kwarg is not None:
-            out.append((args.kwarg, None, "**"))
+    def _in_order(params: cst.Parameters) -> list[cst.Param]:
+        """Each parameter in source order (a bare ``*`` is no parameter)."""
+        out = [*params.posonly_params, *params.params]
+        if isinstance(params.star_arg, cst.Param):
+            out.append(params.star_arg)
+        out += params.kwonly_params
+        if params.star_kwarg is not None:
+            out.append(params.star_kwarg)
         return out
 
-    def _arguments(self, args: ast.arguments) -> None:
-        for arg, default, _ in self._with_defaults(args):
-            if arg.annotation is not None:
-                self.visit(arg.annotation)
-            if default is not None:
-                self.visit(default)
+    def _parameters(self, params: cst.Parameters) -> None:
+        for param in self._in_order(params):
+            if param.annotation is not None:
+                self.visit(param.annotation.annotation)
+            if param.default is not None:
+                self.visit(param.default)
 
-    def _params(self, args: ast.arguments) -> tuple[Param, ...]:
-        return tuple(Param(arg.arg, None if default is None else self._text(default),
-                           self._param_line(arg, star), star)
-                     for arg, default, star in self._with_defaults(args))
+    def _params(self, params: cst.Parameters) -> tuple[Param, ...]:
+        return tuple(
+            Param(p.name.value, None if p.default is None else self._text(p.default),
+                  self.pos.line(p), p.star if isinstance(p.star, str) else "")
+            for p in self._in_order(params))
 
     # -- contents ----------------------------------------------------------
-    def _call(self, node: ast.Call) -> None:
+    def _call(self, node: cst.Call) -> None:
         self.visit(node.func)
-        arguments = _in_source_order(node)
-        self.visit_all(arguments)
+        self.visit_all(a.value for a in node.args)
         scope = self.stack[-2] if self.in_decorator else self.stack[-1]
         args: list[str] = []
         kwargs: list[tuple[str, str]] = []
-        for arg in arguments:
-            if isinstance(arg, ast.keyword):
-                if arg.arg is None:
-                    args.append(f"**{self._text(arg.value)}")
-                else:
-                    kwargs.append((arg.arg, self._text(arg.value)))
-            elif isinstance(arg, ast.Starred):
-                args.append(f"*{self._text(arg.value)}")
+        for arg in node.args:
+            if arg.keyword is not None:
+                kwargs.append((arg.keyword.value, self._text(arg.value)))
+            elif arg.star:
+                args.append(arg.star + self._text(arg.value))
             else:
-                args.append(self._text(arg))
-        scope.calls.append(
-            Call(
-                callee=self._callee(node.func),
-                args=tuple(args),
-                kwargs=tuple(kwargs),
-                line=node.lineno,
-                column=self._column(node.lineno, node.col_offset),
-                order=scope.order,
-            )
-        )
+                args.append(self._text(arg.value))
+        line, column = self.pos.start(node)
+        scope.calls.append(Call(self._callee(node.func), tuple(args), tuple(kwargs), line,
+                                column, scope.order))
         scope.order += 1
 
-    def _add_assign(self, target: str, value: str, node: ast.stmt, op: str) -> None:
-        self.stack[-1].assigns.append(Assign(target, value, node.lineno, op))
+    def _add_assign(self, target: str, value: str, node: cst.CSTNode, op: str) -> None:
+        self.stack[-1].assigns.append(Assign(target, value, self.pos.line(node), op))
 
-    def _assign(self, node: ast.Assign) -> None:
+    def _assign(self, node: cst.Assign) -> None:
         value = self._text(node.value, bare_tuple=True)
         for t in node.targets:
-            self._add_assign(self._text(t, bare_tuple=True), value, node, "=")
-        self.visit_all(node.targets)
+            self._add_assign(self._text(t.target, bare_tuple=True), value, node, "=")
+        self.visit_all(t.target for t in node.targets)
         self.visit(node.value)
 
-    def _ann_assign(self, node: ast.AnnAssign) -> None:
+    def _ann_assign(self, node: cst.AnnAssign) -> None:
+        annotation = node.annotation.annotation
         if node.value is None:
-            self._add_assign(self._text(node.target), self._text(node.annotation), node, ":")
+            self._add_assign(self._text(node.target), self._text(annotation), node, ":")
         else:
             value = self._text(node.value, bare_tuple=True)
             self._add_assign(self._text(node.target), value, node, "=")
-        self.visit_all(ast.iter_child_nodes(node))
-
-    def _aug_assign(self, node: ast.AugAssign) -> None:
-        op = self._aug_op(node)
-        self._add_assign(self._text(node.target), self._text(node.value), node, op)
         self.visit(node.target)
-        self.visit(node.value)
-
-    def _return(self, node: ast.Return) -> None:
-        value = "None" if node.value is None else self._text(node.value)
-        self.stack[-1].returns.append((value, node.lineno))
+        self.visit(annotation)
         if node.value is not None:
             self.visit(node.value)
 
-    def _add_condition(self, test: ast.expr) -> None:
-        self.stack[-1].conditions.append((self._text(test), test.lineno))
+    def _aug_assign(self, node: cst.AugAssign) -> None:
+        op = node.operator
+        text = _AUG_OPS[type(op)]
+        # the operator as written: a backslash continuation beside it stays in its text,
+        # as facts stored by earlier versions have it
+        around = (getattr(op, "whitespace_before", None), getattr(op, "whitespace_after", None))
+        spaced = [w.value if isinstance(w, cst.SimpleWhitespace) else "" for w in around]
+        if "\\" in spaced[0] + spaced[1]:
+            text = (spaced[0] + text + spaced[1]).strip()
+        self._add_assign(self._text(node.target), self._text(node.value), node, text)
+        self.visit(node.target)
+        self.visit(node.value)
 
-    def _test_first(self, node: ast.If | ast.While | ast.Assert) -> None:
-        # elif branches are nested If nodes
+    def _return(self, node: cst.Return) -> None:
+        value = "None" if node.value is None else self._text(node.value)
+        self.stack[-1].returns.append((value, self.pos.line(node)))
+        if node.value is not None:
+            self.visit(node.value)
+
+    def _add_condition(self, test: cst.BaseExpression) -> None:
+        self.stack[-1].conditions.append((self._text(test), self.pos.line(test)))
+
+    def _test_first(self, node: cst.If | cst.While | cst.Assert) -> None:
+        if isinstance(node, cst.Assert):
+            self._add_condition(node.test)
+            self.visit(node.test)
+            if node.msg is not None:
+                self.visit(node.msg)
+            return
+        self._compound(node)
         self._add_condition(node.test)
-        self.visit_all(ast.iter_child_nodes(node))
+        self.visit(node.test)
+        self.visit(node.body)
+        orelse = node.orelse
+        if isinstance(orelse, cst.If):  # elif
+            self._test_first(orelse)
+        elif orelse is not None:
+            self.visit(orelse)
 
-    def _if_exp(self, node: ast.IfExp) -> None:
+    def _if_exp(self, node: cst.IfExp) -> None:
         self._add_condition(node.test)
         self.visit(node.body)  # ``body if test else orelse``: the body is written first
         self.visit(node.test)
         self.visit(node.orelse)
 
-    def _dict(self, node: ast.Dict) -> None:
-        for key, value in zip(node.keys, node.values, strict=True):
-            if key is not None:  # None for ``**mapping``
-                self.visit(key)
-            self.visit(value)
+    def _except_handler(self, node: cst.ExceptHandler | cst.ExceptStarHandler) -> None:
+        self._compound(node)
+        if node.type is not None:
+            self.visit(node.type)
+        self.visit(node.body)
+
+    def _match_case(self, node: cst.MatchCase) -> None:
+        self._compound(node)
+        self.visit(node.pattern)
+        if node.guard is not None:
+            self.visit(node.guard)
+        self.visit(node.body)
+
+
+def _note_compound(collector: _Collector) -> None:
+    """Compound statements without a handler of their own note themselves, then walk on."""
+    for kind in (cst.For, cst.With, cst.Try, cst.TryStar, cst.Match, cst.Else, cst.Finally):
+        def walk(node: Any, kind: type[cst.CSTNode] = kind) -> None:
+            collector._compound(node)
+            names = _CHILD_FIELDS.get(kind) or _child_fields(kind)
+            for name in names:
+                value = getattr(node, name)
+                if type(value) is tuple or type(value) is list:
+                    collector.visit_all(value)
+                elif isinstance(value, cst.CSTNode) and type(value) not in _LEAVES:
+                    collector.visit(value)
+        collector._handlers[kind] = walk
+
+
+def _guard(source: str, path: str) -> ast.Module:
+    """CPython's parser first: its errors, and its limits on nesting, protect libcst's."""
+    return ast.parse(source, filename=path)
 
 
 def extract(source: str, path: str) -> FileFacts:
     """Facts of one file.
 
     Raises what ``ast.parse`` raises on input it rejects (``SyntaxError``, ``ValueError``,
-    ``RecursionError``, ``MemoryError``), and ``RecursionError`` on a tree nested too
-    deeply to walk.
+    ``RecursionError``, ``MemoryError``), ``SyntaxError`` for what libcst cannot parse,
+    and ``RecursionError`` on a tree nested too deeply to walk.
     """
-    collector = _Collector(source)
-    tree = ast.parse(source, filename=path)
-    collector.visit(tree)
+    _guard(source, path)
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as exc:
+        raise SyntaxError(exc.message, (path, exc.raw_line, exc.raw_column + 1, None)) from None
+    positions = Positions(module, source)
+    collector = _Collector(positions)
+    _note_compound(collector)
+    collector._place(module.header, None)
+    collector.visit_all(module.body)
+    collector._place(module.footer, None)
     top = collector.stack[0]
     return FileFacts(
         path=path,
@@ -433,37 +516,74 @@ def extract(source: str, path: str) -> FileFacts:
         assigns=tuple(top.assigns),
         calls=tuple(sorted(top.calls, key=lambda c: (c.line, c.column))),
         conditions=tuple(top.conditions),
-        imports=_imports(tree),
+        imports=_imports(module),
+        comments=_comments(collector),
+        docstrings=tuple(sorted(collector.docstrings, key=lambda d: d.line)),
     )
 
 
-def _imports(tree: ast.Module) -> tuple[tuple[str, str], ...]:
+def _comments(collector: _Collector) -> tuple[Comment, ...]:
+    """Every comment, with the scope and statement it belongs to. Those the walk did not
+    place (inside a statement's brackets) belong to the statement they stand in."""
+    from bisect import bisect_right
+
+    starts = sorted(collector.statements)
+    lines = [s[0] for s in starts]
+    out = []
+    for node, offset in collector.pos.comments:
+        line, column = collector.pos.line_of_offset(offset)
+        text = node.value[1:].strip()
+        placed = collector.placed.get(node)
+        if placed is None:
+            i = bisect_right(lines, line) - 1
+            scope, statement = (starts[i][1], starts[i][0]) if i >= 0 else ("", None)
+            own = not collector.pos.source.splitlines()[line - 1][:column].strip()
+            placed = (scope, statement, own)
+        scope, statement, own = placed
+        out.append(Comment(text, line, own, scope, statement))
+    return tuple(out)
+
+
+def _imports(module: cst.Module) -> tuple[tuple[str, str], ...]:
     """(name bound, what it names) for each import at the top level of the module, and in
     its ``if``/``try`` blocks: ``import torch.nn as nn`` binds nn to torch.nn, ``from
     torch.nn import Linear`` binds Linear to torch.nn.Linear. Relative imports keep their
     dots."""
     out: list[tuple[str, str]] = []
-    stack: list[ast.stmt] = list(reversed(tree.body))
+    stack: list[cst.CSTNode] = list(reversed(module.body))
     while stack:
         node = stack.pop()
-        if isinstance(node, ast.Import):
+        if isinstance(node, cst.SimpleStatementLine | cst.SimpleStatementSuite):
+            stack.extend(reversed(node.body))
+        elif isinstance(node, cst.Import):
             for alias in node.names:
-                if alias.asname:
-                    out.append((alias.asname, alias.name))
+                name = _dotted(alias.name)
+                if alias.asname is not None:
+                    out.append((_dotted(alias.asname.name), name))
                 else:
-                    head = alias.name.split(".")[0]
+                    head = name.split(".")[0]
                     out.append((head, head))
-        elif isinstance(node, ast.ImportFrom):
-            base = "." * node.level + (node.module or "")
+        elif isinstance(node, cst.ImportFrom):
+            module_name = "" if node.module is None else _dotted(node.module)
+            base = "." * len(node.relative) + module_name
+            if isinstance(node.names, cst.ImportStar):
+                continue
             for alias in node.names:
-                if alias.name != "*":
-                    full = f"{base}.{alias.name}" if base and not base.endswith(".") \
-                        else base + alias.name
-                    out.append((alias.asname or alias.name, full))
-        elif isinstance(node, ast.If | ast.Try):
-            blocks = [node.body, node.orelse]
-            if isinstance(node, ast.Try):
-                blocks += [node.finalbody, *(h.body for h in node.handlers)]
-            for block in reversed(blocks):
+                name = _dotted(alias.name)
+                full = f"{base}.{name}" if base and not base.endswith(".") else base + name
+                bound = name if alias.asname is None else _dotted(alias.asname.name)
+                out.append((bound, full))
+        elif isinstance(node, cst.If | cst.Try):
+            statements: list[Sequence[cst.CSTNode]] = [node.body.body]
+            orelse = node.orelse
+            if isinstance(orelse, cst.If):  # an ``elif``: the one statement of the else block
+                statements.append([orelse])
+            elif orelse is not None:
+                statements.append(orelse.body.body)
+            if isinstance(node, cst.Try):
+                if node.finalbody is not None:
+                    statements.append(node.finalbody.body.body)
+                statements += [h.body.body for h in node.handlers]
+            for block in reversed(statements):
                 stack.extend(reversed(block))
     return tuple(out)

@@ -1,8 +1,9 @@
 """Facts read from nanochat's source: plain frozen values, each with its line.
 
-Expressions are kept as canonical source text (``ast.unparse`` of the parsed
-expression), so that ``Linear(a,b , bias = False)`` and ``Linear(a, b, bias=False)``
-compare equal and so that facts can be stored and compared without the parser.
+Expressions are kept as canonical source text (``ast.unparse`` of the parsed expression,
+as Python 3.11 writes it on every Python: :mod:`nanochat_explain.canon`), so that
+``Linear(a,b , bias = False)`` and ``Linear(a, b, bias=False)`` compare equal and so
+that facts can be stored and compared without the parser.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from keyword import iskeyword
 from typing import Any
+
+from nanochat_explain.canon import unparse
 
 _DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 
@@ -60,9 +63,9 @@ def _canonical_pair(source: str) -> tuple[str, str]:
         except SyntaxError:
             folded = " ".join(source.split())
             return folded, folded
-    plain = ast.unparse(tree)
+    plain = unparse(tree)
     if isinstance(tree, ast.Tuple) and len(tree.elts) > 1:
-        return plain, ", ".join(ast.unparse(e) for e in tree.elts)
+        return plain, ", ".join(unparse(e) for e in tree.elts)
     return plain, plain
 
 
@@ -144,6 +147,27 @@ Symbol = Class | Function
 
 
 @dataclass(frozen=True)
+class Comment:
+    """A ``#`` comment: its text without the ``#``, and where it stands."""
+
+    text: str
+    line: int
+    own_line: bool  # alone on its line; False for a comment after code
+    scope: str  # qualname of the enclosing class or function ("" for the module)
+    statement: int | None  # first line of the statement it sits on or above, if any
+
+
+@dataclass(frozen=True)
+class Docstring:
+    """A docstring, or any statement that is only a string (nanochat writes block
+    comments so): owned by the class or function whose body holds it."""
+
+    owner: str  # qualname of the class or function ("" for the module)
+    text: str  # as ``inspect.cleandoc`` leaves it
+    line: int
+
+
+@dataclass(frozen=True)
 class FileFacts:
     """Everything read from one file."""
 
@@ -157,6 +181,8 @@ class FileFacts:
     # (name bound, what it names) per top-level import: ("nn", "torch.nn"),
     # ("Linear", "torch.nn.Linear"); for comparing by meaning, not spelling
     imports: tuple[tuple[str, str], ...] = ()
+    comments: tuple[Comment, ...] = ()
+    docstrings: tuple[Docstring, ...] = ()
 
     @cached_property
     def _symbols(self) -> dict[str, Symbol]:
@@ -200,7 +226,7 @@ def _assign(d: list[Any]) -> Assign:
 
 def to_data(facts: FileFacts) -> dict[str, Any]:
     """The facts as JSON-ready data: names, lines, signatures, calls and assignments."""
-    return {
+    data: dict[str, Any] = {
         "path": facts.path,
         "line_count": facts.line_count,
         "classes": [
@@ -225,6 +251,13 @@ def to_data(facts: FileFacts) -> dict[str, Any]:
         "conditions": [list(c) for c in facts.conditions],
         "imports": [list(i) for i in facts.imports],
     }
+    # only when there are any: the bundled facts hold none but those the claims read
+    if facts.comments:
+        data["comments"] = [[c.text, c.line, c.own_line, c.scope, c.statement]
+                            for c in facts.comments]
+    if facts.docstrings:
+        data["docstrings"] = [[d.owner, d.text, d.line] for d in facts.docstrings]
+    return data
 
 
 def from_data(d: dict[str, Any]) -> FileFacts:
@@ -252,6 +285,8 @@ def from_data(d: dict[str, Any]) -> FileFacts:
         calls=tuple(_call(x) for x in d["calls"]),
         conditions=tuple((c[0], c[1]) for c in d["conditions"]),
         imports=tuple((i[0], i[1]) for i in d.get("imports", ())),
+        comments=tuple(Comment(c[0], c[1], c[2], c[3], c[4]) for c in d.get("comments", ())),
+        docstrings=tuple(Docstring(s[0], s[1], s[2]) for s in d.get("docstrings", ())),
     )
 
 

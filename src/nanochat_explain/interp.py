@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from nanochat_explain.canon import unparse
+
 MAX_STEPS = 1_000_000  # evaluated nodes (and loop iterations) per phase
 MAX_NESTING = 150  # nested expression/statement evaluations
 MAX_CALLS = 40  # nested function calls
@@ -524,7 +526,7 @@ class Interpreter:
             raise Stuck("augmented assignment to this target is not modelled", self.where(node))
 
     def _exec_If(self, node: ast.If, scope: Scope) -> None:
-        test = self.truth(self.eval(node.test, scope), node, f"if {ast.unparse(node.test)}")
+        test = self.truth(self.eval(node.test, scope), node, f"if {unparse(node.test)}")
         self.exec_block(node.body if test else node.orelse, scope)
 
     def _exec_For(self, node: ast.For, scope: Scope) -> None:
@@ -543,7 +545,7 @@ class Interpreter:
         while True:
             self.tick(node)
             if not self.truth(self.eval(node.test, scope), node,
-                              f"while {ast.unparse(node.test)}"):
+                              f"while {unparse(node.test)}"):
                 break
             try:
                 self.exec_block(node.body, scope)
@@ -556,7 +558,7 @@ class Interpreter:
     def _exec_Assert(self, node: ast.Assert, scope: Scope) -> None:
         test = self.truth_or_opaque(self.eval(node.test, scope), node)
         if test is False:
-            message = ast.unparse(node.test)
+            message = unparse(node.test)
             if node.msg is not None:
                 msg = self.eval(node.msg, scope)
                 if isinstance(msg, str):
@@ -572,7 +574,7 @@ class Interpreter:
         self.exec_block(node.body, scope)
 
     def _exec_Raise(self, node: ast.Raise, scope: Scope) -> None:
-        what = ast.unparse(node.exc) if node.exc is not None else "re-raise"
+        what = unparse(node.exc) if node.exc is not None else "re-raise"
         raise Stuck(f"the code raises here ({what})", self.where(node))
 
     def _exec_Delete(self, node: ast.Delete, scope: Scope) -> None:
@@ -580,7 +582,7 @@ class Interpreter:
             if isinstance(target, ast.Name) and target.id in scope.vars:
                 del scope.vars[target.id]
             else:
-                raise Stuck(f"del {ast.unparse(target)} is not modelled", self.where(node))
+                raise Stuck(f"del {unparse(target)} is not modelled", self.where(node))
 
     def _exec_Import(self, node: ast.Import, scope: Scope) -> None:
         for alias in node.names:
@@ -649,7 +651,7 @@ class Interpreter:
         cls.attrs = dict(body_scope.vars)
         for stmt in node.body:
             if (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
-                    and "ClassVar" not in ast.unparse(stmt.annotation)):
+                    and "ClassVar" not in unparse(stmt.annotation)):
                 cls.fields.append((stmt.target.id, cls.attrs.get(stmt.target.id, MISSING)))
         result: Value = cls
         for decorator in reversed(node.decorator_list):
@@ -684,7 +686,7 @@ class Interpreter:
         elif isinstance(target, ast.Starred):
             self.assign(target.value, value, scope, node)
         else:
-            raise Stuck(f"assignment to {ast.unparse(target)} is not modelled", self.where(node))
+            raise Stuck(f"assignment to {unparse(target)} is not modelled", self.where(node))
 
     def _unpack(self, targets: list[ast.expr], value: Value, scope: Scope, node: ast.AST) -> None:
         if isinstance(value, Opaque):

@@ -42,9 +42,11 @@ def snapshot(repo: str | None, out: str, force: bool,
     from nanochat_explain.cache import FactsCache
 
     session = Session(source, cache=FactsCache() if cache else None)
-    wanted = sorted({s for t in catalog(templates_dir).templates for s in t.sources})
+    templates = catalog(templates_dir).templates
+    wanted = sorted({s for t in templates for s in t.sources})
     # sources only older forms read (muon.py before optim.py) are absent at newer commits
     full_paths = source.list_files(tuple(wanted))
+    claims = [c for t in templates for c in t.claims]
     other = [p for p in source.list_files(COVERAGE_SCOPE) if p not in full_paths]
 
     def facts(path: str) -> FileFacts:
@@ -54,7 +56,7 @@ def snapshot(repo: str | None, out: str, force: bool,
         return found
 
     commit = source.commit or "unknown"
-    text = snap.build(commit, [facts(p) for p in full_paths],
+    text = snap.build(commit, [snap.quoted_only(facts(p), claims) for p in full_paths],
                       snap.outlines(facts(p) for p in other))
     written = True if out == "-" else write_atomic(Path(out), text, force=force)
     return SnapshotRun(text, len(full_paths) + len(other), commit, written)
@@ -81,8 +83,9 @@ def snapshot_upstream(repo: str | None, out: str, force: bool,
     if source.bundled or head_commit(source.root) is None:
         raise UsageError("snapshot --upstream reads a git clone of nanochat: pass --repo PATH "
                          "or set NANOCHAT_DIR")
-    paths = {s for t in catalog(templates_dir, cache=False).templates for s in t.sources}
-    built = upstream.build(source.root, paths, until)
+    templates = catalog(templates_dir, cache=False).templates
+    paths = {s for t in templates for s in t.sources}
+    built = upstream.build(source.root, paths, until, [c for t in templates for c in t.claims])
     written = True if out == "-" else write_atomic(Path(out), built.data, force=force)
     return UpstreamRun(built.data, built.commits, built.blobs, len(built.paths), written)
 

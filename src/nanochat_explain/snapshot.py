@@ -1,19 +1,22 @@
 """A snapshot of facts read from a checkout, bundled so the tool works with none at hand.
 
 It holds what the claims read (symbol names, kinds, lines, signatures, literal values,
-the call and assignment structure) and never function bodies, comments or docstrings.
+the call and assignment structure) and never function bodies; of the comments and
+docstrings, only those that the templates' ``comment`` claims read (they are quoted in the
+templates already).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from nanochat_explain.errors import ExplainError, SourceError
 from nanochat_explain.facts import FileFacts, from_data, outline, to_data
+from nanochat_explain.model import ClaimSpec
 
 SCHEMA_VERSION = 1
 BUNDLED = "nanochat.facts.json"
@@ -33,16 +36,23 @@ class Bundle:
         return facts
 
 
-def shipped_data(facts: FileFacts) -> dict[str, Any]:
-    """What a file's facts hold when they are shipped with the package: in this snapshot
-    and in the bundled facts of every upstream blob (:mod:`nanochat_explain.upstream`)."""
-    return to_data(facts)
+def shipped_data(facts: FileFacts, claims: Iterable[ClaimSpec] = ()) -> dict[str, Any]:
+    """What a file's facts hold when they are shipped with the package, in this snapshot
+    and in the bundled facts of every upstream blob (:mod:`nanochat_explain.upstream`):
+    everything but the comments and docstrings no ``comment`` claim reads."""
+    return to_data(quoted_only(facts, claims))
+
+
+def quoting(claims: Iterable[ClaimSpec]) -> list[str]:
+    """The ``comment`` claims whose texts shipped facts keep, as ``file:id``: a bundle
+    built for other claims is stale."""
+    return sorted({f"{c.file}:{c.id}" for c in claims if c.kind == "comment"})
 
 
 def build(commit: str, full: Iterable[FileFacts], outlined: Iterable[FileFacts]) -> str:
     """The snapshot's text: deterministic for the same facts (sorted keys, no dates)."""
     files: dict[str, Any] = {f.path: to_data(f) for f in outlined}
-    files.update({f.path: shipped_data(f) for f in full})
+    files.update({f.path: to_data(f) for f in full})  # already quoted_only
     head = {
         "schema_version": SCHEMA_VERSION,
         "nanochat_commit": commit,
@@ -55,6 +65,23 @@ def build(commit: str, full: Iterable[FileFacts], outlined: Iterable[FileFacts])
     # one line a file: compact, yet a change to one file is a one-line diff
     lines = [f" {dump(path)}:{dump(files[path])}" for path in sorted(files)]
     return dump(head)[:-1] + ',"files":{\n' + ",\n".join(lines) + "\n}}\n"
+
+
+def quoted_only(facts: FileFacts, claims: Iterable[ClaimSpec]) -> FileFacts:
+    """The facts with only the comments and docstrings that ``comment`` claims read."""
+    from nanochat_explain.claims import _Unevaluable
+    from nanochat_explain.commentclaim import matching
+
+    kept: set[object] = set()
+    for claim in claims:
+        if claim.kind == "comment" and claim.file == facts.path:
+            try:
+                kept.update(matching(claim, facts))
+            except _Unevaluable:  # a claim that cannot be evaluated keeps nothing
+                continue
+    return replace(facts,
+                   comments=tuple(c for c in facts.comments if c in kept),
+                   docstrings=tuple(d for d in facts.docstrings if d in kept))
 
 
 def outlines(facts: Iterable[FileFacts]) -> list[FileFacts]:

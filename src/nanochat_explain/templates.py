@@ -521,7 +521,7 @@ PREBUILT = "templates.pickle"
 # the package's own folder: importlib.resources would cost more to import than all of this
 PACKAGE = Path(__file__).resolve().parent
 _VALIDATION_CODE = ("templates.py", "model.py", "claims.py", "yamlsafe.py", "facts.py",
-                    "uncovered.py")
+                    "uncovered.py", "commentclaim.py", "canon.py")
 
 
 def _packaged_texts() -> list[tuple[str, str]]:

@@ -33,9 +33,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nanochat_explain.errors import ExplainError, SourceError, UsageError
+
+if TYPE_CHECKING:
+    from nanochat_explain.model import ClaimSpec
 from nanochat_explain.facts import FileFacts, from_data
 from nanochat_explain.gitwalk import Commit as GitCommit
 
@@ -144,7 +147,8 @@ class Built:
     paths: tuple[str, ...]
 
 
-def build(root: Path, paths: Iterable[str], until: str = "HEAD") -> Built:
+def build(root: Path, paths: Iterable[str], until: str = "HEAD",
+          claims: Iterable[ClaimSpec] = ()) -> Built:
     """The bundle of every commit reachable from ``until`` in the clone at ``root``."""
     import zlib
 
@@ -152,7 +156,9 @@ def build(root: Path, paths: Iterable[str], until: str = "HEAD") -> Built:
     from nanochat_explain.core import extract_text
     from nanochat_explain.gitwalk import BlobReader, _run, blob_ids
     from nanochat_explain.locate import MAX_BYTES, decode
-    from nanochat_explain.snapshot import shipped_data
+    from nanochat_explain.snapshot import quoting, shipped_data
+
+    claims = list(claims)
 
     wanted = sorted(set(paths))
     sep = "\x1f"
@@ -178,12 +184,13 @@ def build(root: Path, paths: Iterable[str], until: str = "HEAD") -> Built:
             except SourceError:
                 continue  # a blob that does not parse is parsed, and reported, when read
             kept.append(blob)
-            records.append(_dump(_encode(shipped_data(facts), items)))
+            records.append(_dump(_encode(shipped_data(facts, claims), items)))
     number = {b: n for n, b in enumerate(kept)}
     head = {
         "schema_version": SCHEMA_VERSION,
         "facts_version": FACTS_VERSION,
         "paths": wanted,
+        "quoted": quoting(claims),
         "blobs": kept,
         "commits": [[sha, date, subject, [index[p] for p in parents.split() if p in index],
                      [number.get(found[(sha, p)] or "", -1) for p in wanted]]
@@ -220,6 +227,7 @@ class Upstream:
             self.schema: Any = head.get("schema_version")
             self.facts_version: str = str(head.get("facts_version"))
             self.paths: tuple[str, ...] = tuple(head["paths"])
+            self.quoted: tuple[str, ...] = tuple(head.get("quoted", ()))  # see snapshot.quoting
             self.blob_ids: tuple[str, ...] = tuple(head["blobs"])
             self.commits: tuple[Commit, ...] = tuple(
                 Commit(n, c[0], c[1], c[2], tuple(c[3]), tuple(c[4]))
