@@ -56,7 +56,7 @@ def check(kind: str, symbol: str | None = None, **fields: Any):
 
 def test_every_kind_is_tested():
     assert set(KINDS) == {"symbol", "signature", "assign", "call", "order", "literal", "absent",
-                          "count", "returns", "condition"}
+                          "count", "returns", "condition", "statement"}
 
 
 @pytest.mark.parametrize(("kind", "symbol", "fields", "status", "line", "detail"), [
@@ -186,3 +186,80 @@ def test_absent_reports_the_offending_line():
     outcome = evaluate(claim, facts)
     assert outcome.status is Status.FAIL
     assert outcome.detail.endswith("found self.lm_head.weight = self.wte.weight")
+
+
+MUTABLE = dedent('''\
+    class Block:
+        def forward(self, x, steps):
+            x = x + self.attn(norm(x))
+            state["step"] += 1
+            q = q * 1.2
+            y = transformer["wte"].weight
+            z = getattr(self, "wpe")(x)
+            self.update(x, steps)
+            return x
+
+    def schedule(it, warmup=100, final=0.1):
+        return it
+
+    def run():
+        schedule(3, final=0.5)
+    ''')
+MFACTS = extract(MUTABLE, "b.py")
+
+
+def mcheck(kind: str, symbol: str | None = None, **fields: Any):
+    return evaluate(ClaimSpec("c", kind, "b.py", symbol, tuple(fields.items()), None, 1), MFACTS)
+
+
+def test_assign_compares_its_operator():
+    ok = mcheck("assign", "Block.forward", target="state['step']", value=1, op="+=")
+    assert ok.status is Status.PASS
+    # without op an assignment means "="; the += does not pass for it
+    plain = mcheck("assign", "Block.forward", target="state['step']", value=1)
+    assert plain.status is Status.FAIL and "state['step'] = 1" in plain.detail
+    assert mcheck("assign", "Block.forward", target="x", op="=").status is Status.PASS
+
+
+def test_statement_compares_a_whole_statement():
+    assert mcheck("statement", "Block.forward",
+                  code="x = x + self.attn(norm(x))").status is Status.PASS
+    dropped = mcheck("statement", "Block.forward", code="x = self.attn(norm(x))")
+    assert dropped.status is Status.FAIL and "x = x + self.attn(norm(x))" in dropped.detail
+    assert mcheck("statement", "Block.forward",
+                  code="state['step'] += 1").status is Status.PASS
+    assert mcheck("statement", "Block.forward",
+                  code="state['step'] = 1").status is Status.FAIL
+    assert mcheck("statement", "Block.forward", code="return x").status is Status.PASS
+    assert mcheck("statement", "Block.forward",
+                  code="self.update(x, steps)").status is Status.PASS
+    assert mcheck("statement", "Block.forward",
+                  code="self.update(steps, x)").status is Status.FAIL
+    assert mcheck("statement", "Block.forward", code="x = (").status is Status.ERROR
+
+
+def test_literal_knows_the_operation_of_its_number():
+    assert mcheck("literal", "Block.forward", assign="q", index=0, expect=1.2,
+                  op="*").status is Status.PASS
+    other = extract(MUTABLE.replace("q * 1.2", "q + 1.2"), "b.py")
+    claim = ClaimSpec("c", "literal", "b.py", "Block.forward",
+                      (("assign", "q"), ("index", 0), ("expect", 1.2), ("op", "*")), None, 1)
+    failed = evaluate(claim, other)
+    assert failed.status is Status.FAIL and "taken with +" in failed.detail
+
+
+def test_absent_matches_an_attribute_however_it_is_spelled():
+    subscripted = mcheck("absent", "Block.forward", assign={"value": r"wte\.weight"})
+    assert subscripted.status is Status.FAIL and "['wte'].weight" in subscripted.detail
+    by_getattr = mcheck("absent", "Block.forward", call={"callee": r"self\.wpe"})
+    assert by_getattr.status is Status.FAIL
+    assert mcheck("absent", "Block.forward", assign={"value": r"wpe\.weight"}).status \
+        is Status.PASS
+
+
+def test_a_default_can_follow_its_call_sites():
+    assert mcheck("literal", "schedule", param="final", expect=0.1).status is Status.PASS
+    overridden = mcheck("literal", "schedule", param="final", expect=0.1, follow_calls=True)
+    assert overridden.status is Status.FAIL and "schedule(3, final=0.5)" in overridden.detail
+    assert mcheck("literal", "schedule", param="warmup", expect=100,
+                  follow_calls=True).status is Status.PASS

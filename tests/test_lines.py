@@ -36,3 +36,26 @@ def test_reported_line_holds_what_the_claim_names(mini_copy):
     assert "self.c_fc = Linear(" in lines[claims[("mlp", "mlp-c-fc")]["line"] - 1]
     assert "F.relu(x).square()" in lines[claims[("mlp", "mlp-square")]["line"] - 1]
     assert "class MLP(" in lines[claims[("mlp", "mlp-class")]["line"] - 1]
+
+
+def test_a_component_points_inside_the_symbol_it_names():
+    from conftest import MINI
+    from nanochat_explain.core import Session
+    from nanochat_explain.locate import locate
+    from nanochat_explain.templates import load_packaged
+
+    session = Session(locate(str(MINI)))
+    checked = 0
+    for template in load_packaged().templates:
+        for item, _, _, check in session.explain(template).breakdown:
+            files = [r.file for r in check.results]
+            owner = next((f for f in files if not isinstance(session.facts(f), Exception)
+                          and session.facts(f).symbol(item.symbol)), None)
+            if owner is None:
+                continue
+            sym = session.facts(owner).symbol(item.symbol)
+            file, _, line = check.location.rpartition(":")
+            assert file == owner and sym.line <= int(line) <= sym.end_line, \
+                (template.module, item.name, check.location, sym.line, sym.end_line)
+            checked += 1
+    assert checked > 50

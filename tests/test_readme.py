@@ -120,7 +120,8 @@ def test_claim_examples_are_valid_and_hold_on_the_fixture():
         template = yaml.safe_dump({
             "module": "example", "title": "t", "summary": "s",
             "summary_claims": [c["id"] for c in claims],
-            "sources": ["nanochat/gpt.py"],
+            "sources": list(dict.fromkeys(["nanochat/gpt.py",
+                                           *(c["file"] for c in claims if "file" in c)])),
             "diagram": {"text": " ".join("{" + p + "}" for p in placeholders),
                         "claims": [claims[0]["id"]]},
             "breakdown": [], "compare_with": ["x"], "comparisons": [], "papers": [],

@@ -61,7 +61,7 @@ def test_valid_template_loads():
      "demo.yaml:24: papers[0].year: expected an integer"),
     ("    kind: literal", "    kind: guess",
      "demo.yaml:29: claims[0].kind: unknown claim kind 'guess' (known: symbol, signature, "
-     "assign, call, returns, condition, order, literal, absent, count)"),
+     "assign, call, returns, statement, condition, order, literal, absent, count)"),
     ('summary: "rotary"', 'summary: "base is {base}"',
      "demo.yaml:3: summary: placeholder {base} is not allowed in a summary"),
     ("summary_claims: [base]", "summary_claims: []",

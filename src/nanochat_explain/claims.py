@@ -73,7 +73,8 @@ def _kind(
 
 
 # kinds that say something happens: a second look through meaning.view may find it
-_SECOND_LOOK = frozenset({"call", "assign", "order", "returns", "condition", "literal"})
+_SECOND_LOOK = frozenset({"call", "assign", "order", "returns", "condition", "literal",
+                          "statement"})
 
 
 def evaluate(claim: ClaimSpec, facts: FileFacts) -> Outcome:
@@ -389,7 +390,7 @@ def _check_signature(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     "An assignment to a target inside a function or class body: its callee and "
     "arguments, or its whole value.",
     keys={"target": (str,), "callee": (str,), "args": (list,), "kwargs": (dict,),
-          "value": _SCALAR},
+          "value": _SCALAR, "op": (str,)},
     required=("target",),
     symbol="optional",
 )
@@ -402,8 +403,10 @@ def _check_assign(claim: ClaimSpec, facts: FileFacts) -> Outcome:
         where = sym.qualname if sym else f"the module body of {facts.path}"
         return Outcome(Status.FAIL, sym.line if sym else 1, f"no assignment to {target} in {where}")
     callee, args, kwargs = claim.get("callee"), claim.get("args"), claim.get("kwargs")
-    value = claim.get("value")
+    value, op = claim.get("value"), claim.get("op", "=")
     for a in found:
+        if a.op != op and not (op == "=" and a.op == ":"):  # an annotated x: T = v assigns
+            continue
         if value is not None and a.value != _canon(value, bare_tuple=True):
             continue
         if callee is not None or args is not None or kwargs is not None:
@@ -417,9 +420,9 @@ def _check_assign(claim: ClaimSpec, facts: FileFacts) -> Outcome:
                 continue
         return Outcome(Status.PASS, a.line, a.text)
     if value is not None:
-        expected = f"{target} = {_canon(value, bare_tuple=True)}"
+        expected = f"{target} {op} {_canon(value, bare_tuple=True)}"
     else:
-        expected = f"{target} = {_expected_call_text(callee or '...', args, kwargs)}"
+        expected = f"{target} {op} {_expected_call_text(callee or '...', args, kwargs)}"
     have = _closest(expected, [(a.text, a.line) for a in found])
     return Outcome(Status.FAIL, found[0].line, f"expected {expected}; found {have}")
 
@@ -511,6 +514,64 @@ def _check_returns(claim: ClaimSpec, facts: FileFacts) -> Outcome:
 
 
 @_kind(
+    "statement",
+    "A whole statement, compared as canonical Python: an assignment with its operator, "
+    "a return, or a call made as a statement, in a function (or a class's methods, or "
+    "without symbol the module body).",
+    keys={"code": (str,)},
+    required=("code",),
+    symbol="optional",
+)
+def _check_statement(claim: ClaimSpec, facts: FileFacts) -> Outcome:
+    code = str(claim.get("code")).strip()
+    try:
+        body = ast.parse(code).body
+    except SyntaxError as exc:
+        raise _Unevaluable(f"code is not Python: {exc.msg}") from None
+    if len(body) != 1:
+        raise _Unevaluable("code must be one statement")
+    stmt = body[0]
+    sym = _scope(claim, facts) if claim.symbol else None
+    where = sym.qualname if sym else facts.path
+    if isinstance(stmt, ast.Assign | ast.AugAssign | ast.AnnAssign) and (
+            not isinstance(stmt, ast.AnnAssign) or stmt.value is not None):
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        if len(targets) != 1:
+            raise _Unevaluable("a chained assignment: claim each target")
+        op = "=" if not isinstance(stmt, ast.AugAssign) else _OPS[type(stmt.op)] + "="
+        target = _canon(ast.unparse(targets[0]), bare_tuple=True)
+        value = _canon(ast.unparse(stmt.value), bare_tuple=True)  # type: ignore[arg-type]
+        want = f"{target} {op} {value}"
+        found = [(a.text, a.line) for a in (_assigns_in(sym, facts) if sym else facts.assigns)
+                 if a.target == target]
+        for a in (_assigns_in(sym, facts) if sym else facts.assigns):
+            if a.target == target and a.value == value and (
+                    a.op == op or (op == "=" and a.op == ":")):
+                return Outcome(Status.PASS, a.line, a.text)
+    elif isinstance(stmt, ast.Return) and stmt.value is not None:
+        fn = _function(claim, facts)
+        value = _canon(ast.unparse(stmt.value))
+        want = f"return {value}"
+        for v, line in fn.returns:
+            if v == value:
+                return Outcome(Status.PASS, line, want)
+        found = [(f"return {v}", line) for v, line in fn.returns]
+    elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+        want = _canon(code)
+        calls = _calls_in(sym, facts) if sym else list(facts.calls)
+        for c in calls:
+            if c.text == want:
+                return Outcome(Status.PASS, c.line, c.text)
+        callee = _canon(ast.unparse(stmt.value.func))
+        found = [(c.text, c.line) for c in calls if c.callee == callee]
+    else:
+        raise _Unevaluable("code must be an assignment, a return or a call")
+    have = _closest(want, found) if found else "nothing like it"
+    line = found[0][1] if found else (sym.line if sym else None)
+    return Outcome(Status.FAIL, line, f"expected {want} in {where}; found {have}")
+
+
+@_kind(
     "condition",
     "A function (or, without symbol, the module body) tests the given expression in an "
     "if, elif, while, assert or conditional expression.",
@@ -581,7 +642,8 @@ def _check_order(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     "The literal value of a parameter default, class field, module constant, assignment, "
     "call argument or return statement; ``index`` picks the n-th number inside an "
     "expression.",
-    keys={**_SELECTOR_KEYS, "index": (int,), "expect": _ANY},
+    keys={**_SELECTOR_KEYS, "index": (int,), "expect": _ANY, "op": (str,),
+          "follow_calls": (bool,)},
     required=("expect",),
     one_of=(("param", "field", "constant", "assign", "call", "return_nth"),),
     symbol="optional",
@@ -596,6 +658,14 @@ def _check_literal(claim: ClaimSpec, facts: FileFacts) -> Outcome:
             raise _Unevaluable(f"{what} is {source}: no number {index} in it", line)
         found: Any = nums[index]
         shown = f"{found} in {source}"
+        op = claim.get("op")
+        if op is not None:
+            ops = _number_ops(source)
+            have = ops[index] if -len(ops) <= index < len(ops) else None
+            if have != op:
+                return Outcome(Status.FAIL, line, f"expected {what}: the number {index} "
+                               f"taken with {op}; found it taken with {have or 'nothing'} in "
+                               f"{source}", found)
     else:
         try:
             found = literal_value(source)
@@ -603,9 +673,67 @@ def _check_literal(claim: ClaimSpec, facts: FileFacts) -> Outcome:
             raise _Unevaluable(f"{what} is {source}, not a literal", line) from None
         shown = show(found)
     expect = claim.get("expect")
-    if _same(expect, found):
-        return Outcome(Status.PASS, line, f"{what} = {shown}", found)
-    return Outcome(Status.FAIL, line, f"expected {what} = {show(expect)}; found {shown}", found)
+    if not _same(expect, found):
+        return Outcome(Status.FAIL, line, f"expected {what} = {show(expect)}; found {shown}",
+                       found)
+    if claim.get("follow_calls") and claim.get("param") is not None:
+        for call, passed in _overrides(claim, facts):
+            try:
+                value = literal_value(passed)
+            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                value = passed
+            if not _same(expect, value):
+                return Outcome(Status.FAIL, call.line, f"expected {what} = {show(expect)} "
+                               f"where it is called; found {call.text}", found)
+    return Outcome(Status.PASS, line, f"{what} = {shown}", found)
+
+
+def _overrides(claim: ClaimSpec, facts: FileFacts) -> list[tuple[Call, str]]:
+    """The calls in the file that pass the claimed parameter, with the value passed."""
+    fn = _function(claim, facts)
+    name = claim.get("param")
+    params = [p.name for p in fn.params if not p.star]
+    short = fn.qualname.rsplit(".", 1)[-1]
+    if short == "__init__":  # a class is called by its own name
+        short = fn.qualname.rsplit(".", 2)[-2] if "." in fn.qualname else short
+    offset = 1 if params[:1] in (["self"], ["cls"]) else 0
+    out = []
+    calls = [*facts.calls, *(c for f in facts.functions for c in f.calls)]
+    for call in sorted(calls, key=lambda c: (c.line, c.column)):
+        if call.callee.rsplit(".", 1)[-1] != short:
+            continue
+        if call.kwarg(name) is not None:
+            out.append((call, call.kwarg(name)))
+        elif name in params and params.index(name) - offset < len(call.args) and not any(
+                a.startswith("*") for a in call.args):
+            out.append((call, call.args[params.index(name) - offset]))
+    return out
+
+
+def _number_ops(source: str) -> list[str | None]:
+    """For each number in ``source`` (in the order ``_numbers`` finds them), the binary
+    operator it is an operand of, or None."""
+    try:
+        tree = ast.parse(source.strip(), mode="eval")
+    except SyntaxError:
+        return []
+    parent: dict[int, ast.AST] = {}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            parent[id(child)] = node
+    out: list[str | None] = []
+    for node in sorted((n for n in ast.walk(tree) if _is_number(n)),
+                       key=lambda n: (n.lineno, n.col_offset)):  # type: ignore[attr-defined]
+        up = parent.get(id(node))
+        if isinstance(up, ast.UnaryOp):  # -1 is the number; its operator is the parent's
+            up = parent.get(id(up))
+        out.append(_OPS.get(type(up.op)) if isinstance(up, ast.BinOp) else None)
+    return out
+
+
+_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
+        ast.Mod: "%", ast.Pow: "**", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>",
+        ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^"}
 
 
 @_kind(
@@ -637,7 +765,7 @@ def _check_absent(claim: ClaimSpec, facts: FileFacts) -> Outcome:
         spec = claim.get("assign")
         t_re, v_re = _regex(spec, "target"), _regex(spec, "value")
         for a in _assigns_in(sym, facts):
-            if t_re.search(a.target) and v_re.search(a.value):
+            if _searched(t_re, a.target) and _searched(v_re, a.value):
                 return Outcome(Status.FAIL, a.line, f"expected no assignment "
                                f"{_describe(spec)} in {where}; found {a.text}")
         return Outcome(Status.PASS, scope_line, f"no assignment {_describe(spec)} in {where}")
@@ -645,10 +773,21 @@ def _check_absent(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     c_re, a_re = _regex(spec, "callee"), _regex(spec, "args")
     calls = _calls_in(sym, facts)
     for c in calls:
-        if c_re.search(c.callee) and a_re.search(", ".join(c.args)):
+        if _searched(c_re, _reached(c)) and _searched(a_re, ", ".join(c.args)):
             return Outcome(Status.FAIL, c.line, f"expected no call {_describe(spec)} in "
                            f"{where}; found {c.text}")
     return Outcome(Status.PASS, scope_line, f"no call {_describe(spec)} in {where}")
+
+
+_KEYED = re.compile(r"""\[(['"])([A-Za-z_][A-Za-z0-9_]*)\1\]""")
+_GETATTR = re.compile(r"""\bgetattr\(([A-Za-z_][A-Za-z0-9_.]*), (['"])([A-Za-z_][A-Za-z0-9_]*)\2\)""")
+
+
+def _spelled(text: str) -> str:
+    """``transformer['wte'].weight`` and ``getattr(transformer, 'wte').weight`` as
+    ``transformer.wte.weight``: an attribute however it is reached."""
+    text = _GETATTR.sub(r"\1.\3", text)
+    return _KEYED.sub(r".\2", text)
 
 
 def _regex(spec: dict[str, Any], key: str) -> re.Pattern[str]:
@@ -657,6 +796,17 @@ def _regex(spec: dict[str, Any], key: str) -> re.Pattern[str]:
         return re.compile(str(pattern))
     except re.error as exc:
         raise _Unevaluable(f"bad regular expression for {key}: {exc}") from None
+
+
+def _reached(call: Call) -> str:
+    """The callee, or for ``getattr(obj, 'name')`` the attribute it reaches."""
+    if call.callee == "getattr" and len(call.args) >= 2:
+        return _spelled(f"getattr({call.args[0]}, {call.args[1]})")
+    return call.callee
+
+
+def _searched(pattern: re.Pattern[str], text: str) -> bool:
+    return bool(pattern.search(text) or pattern.search(_spelled(text)))
 
 
 _DESCRIBED = {"target": "whose target", "value": "whose value", "callee": "whose callee",

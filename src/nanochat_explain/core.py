@@ -168,7 +168,8 @@ class Session:
             notes=tuple((note, fill(note.text, written), checked(note.claims, note.text))
                         for note in template.notes),
             breakdown=tuple((item, fill(item.what, written), fill(item.why, written),
-                             checked(item.claims, item.what, item.why))
+                             self._inside(item.symbol, checked(item.claims, item.what,
+                                                               item.why)))
                             for item in template.breakdown),
             comparisons=tuple((row, fill(row.nanochat, written),
                                checked(row.claims, row.nanochat))
@@ -179,6 +180,21 @@ class Session:
             uncovered=uncovered(self, original, template),
             original=original,
         )
+
+    def _inside(self, symbol: str, check: Checked) -> Checked:
+        """A component's place: its first claim checked inside the symbol it names, else
+        the symbol's definition (a claim on an argparse default is not where the schedule
+        function is)."""
+        for r in check.results:
+            facts = self.facts(r.file)
+            sym = None if isinstance(facts, ExplainError) else facts.symbol(symbol)
+            if sym is None:
+                continue
+            inside = [x for x in check.results if x.file == r.file and x.line is not None
+                      and sym.line <= x.line <= sym.end_line]
+            at = inside[0].location if inside else f"{r.file}:{sym.line}"
+            return Checked(check.results, at)
+        return check
 
     def check_all(self, templates: Iterable[Template]) -> CheckReport:
         from nanochat_explain.forms import choose

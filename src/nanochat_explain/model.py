@@ -170,6 +170,7 @@ class Checked:
     """A piece of the explanation with the claims that back it."""
 
     results: tuple[Result, ...]
+    at: str = ""  # where the piece is, when not where its first claim was checked
 
     @property
     def status(self) -> Status:
@@ -177,6 +178,8 @@ class Checked:
 
     @property
     def location(self) -> str:
+        if self.at:
+            return self.at
         return self.results[0].location if self.results else ""
 
     @property

@@ -384,7 +384,7 @@ def print_check(console: Console, report: CheckReport) -> Console:
         for module, holds, items, bad in rows:
             line = Text(f"{module}: ", style="bold")
             line.append(holds)
-            line.append(f" claims hold; {items} items backed")
+            line.append(f" claims hold; {items} items name a claim")
             console.print(line)
             if bad:
                 console.print(Padding(_problems(bad)[1:], (0, 0, 0, 2), expand=False))
@@ -392,7 +392,7 @@ def print_check(console: Console, report: CheckReport) -> Console:
         table = Table(expand=True)
         table.add_column("Module", style="bold")
         table.add_column("Holds", justify="right")
-        table.add_column("Backed", justify="right")
+        table.add_column("Items claimed", justify="right")
         table.add_column("Problems", ratio=1, overflow="fold")
         for module, holds, items, bad in rows:
             table.add_row(module, holds, items, _problems(bad)[1:])

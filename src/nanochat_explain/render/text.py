@@ -191,7 +191,7 @@ def diff_text(d: ModuleDiff, markdown: bool) -> str:
 
 
 def coverage_text(backed: int, total: int) -> str:
-    return f"{backed}/{total} items backed"
+    return f"{backed}/{total} items name a claim"
 
 
 def summary_counts(report: CheckReport) -> str:
