@@ -53,7 +53,7 @@ def render(markdown: str) -> tuple[str, _Marks]:
 
 
 MEANT_STRONG = re.compile(r"(✗ |DRIFT: |No longer true:|Unchecked:|\d+ claims do not hold)")
-MEANT_EM = re.compile(r"(checked against |Shapes stay symbolic)")
+MEANT_EM = re.compile(r"(checked against |Shapes stay symbolic|\(?form: )")
 MEANT_LINK = re.compile(r"(https://arxiv\.org/abs/[\d.]+|#[a-z0-9_-]+|[a-z]+\.md)$")
 
 
