@@ -27,7 +27,7 @@ def test_module_alone_means_explain():
 
 
 def all_claims() -> int:
-    """The claims check counts: those of the form each item shows."""
+    """The claims check evaluates at the fixture: those of the forms it has."""
     from nanochat_explain.core import Session
     from nanochat_explain.locate import locate
     from nanochat_explain.templates import load_packaged
