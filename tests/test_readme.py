@@ -28,16 +28,21 @@ def _render(args: str, tmp: Path) -> str | None:
     """Output of one README block, or None when it needs a checkout that is not here.
 
     ``{pty:N}`` runs the command in a pseudo-terminal N columns wide (what a person sees
-    there, colours removed); ``{first:N}`` keeps the first N lines.
+    there, colours removed); ``{first:N}`` keeps the first N lines, ``{last:N}`` the last N.
     """
     words = shlex.split(args)
     cwd, shown = None, None
-    columns = first = None
+    columns = first = last = None
     for word in list(words):
-        if word.startswith(("{pty:", "{first:")):
+        if word.startswith(("{pty:", "{first:", "{last:")):
             words.remove(word)
             number = int(word[word.index(":") + 1:-1])
-            columns, first = (number, first) if word.startswith("{pty:") else (columns, number)
+            if word.startswith("{pty:"):
+                columns = number
+            elif word.startswith("{first:"):
+                first = number
+            else:
+                last = number
     if "{bundled}" in words:
         words.remove("{bundled}")
         cwd = tmp / "empty"
@@ -80,6 +85,8 @@ def _render(args: str, tmp: Path) -> str | None:
             os.chdir(here)
     if first is not None:
         out = "".join(out.splitlines(True)[:first])
+    if last is not None:
+        out = "".join(out.splitlines(True)[-last:])
     if shown and shown != "nanochat":
         out = out.replace(f"checked against {shown} ", "checked against nanochat ")
     if "markdown" not in words:
