@@ -92,7 +92,7 @@ class Outcome:
 # ---------------------------------------------------------------- the mutations
 
 
-def _segment(lines: list[str], node: ast.AST) -> tuple[int, int, int, int]:
+def _segment(node: ast.AST) -> tuple[int, int, int, int]:
     return (node.lineno, node.col_offset,  # type: ignore[attr-defined]
             node.end_lineno, node.end_col_offset)  # type: ignore[attr-defined]
 
@@ -209,7 +209,7 @@ def mutations_of(text: str, path: str, cited: set[int]) -> Iterator[Mutation]:
     for stmt in chosen:
         header = _header(stmt)
         for what, node, new in _expr_mutations(header):
-            made.append(mutation(stmt, what, _replace(text, _segment(lines, node), new)))
+            made.append(mutation(stmt, what, _replace(text, _segment(node), new)))
         if isinstance(stmt, ast.AugAssign):
             gap = (stmt.target.end_lineno, stmt.target.end_col_offset,  # type: ignore[attr-defined]
                    stmt.value.lineno, stmt.value.col_offset)
@@ -217,11 +217,11 @@ def mutations_of(text: str, path: str, cited: set[int]) -> Iterator[Mutation]:
         if (isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.BinOp)
                 and ast.unparse(stmt.value.left) == ast.unparse(stmt.targets[0])):
             made.append(mutation(stmt, "left operand of the accumulation dropped",
-                                 _replace(text, _segment(lines, stmt.value),
+                                 _replace(text, _segment(stmt.value),
                                           ast.unparse(stmt.value.right))))
         if isinstance(stmt, (ast.If, ast.While)):
             made.append(mutation(stmt, "test negated", _replace(
-                text, _segment(lines, stmt.test), f"not ({ast.unparse(stmt.test)})")))
+                text, _segment(stmt.test), f"not ({ast.unparse(stmt.test)})")))
         if isinstance(stmt, ast.If) and stmt.orelse and not (
                 len(stmt.orelse) == 1 and isinstance(stmt.orelse[0], ast.If)
                 and not lines[stmt.orelse[0].lineno - 2].strip().startswith("else")):
@@ -315,13 +315,13 @@ def _enclosing_function(stmt: ast.AST, parents: dict[ast.AST, ast.AST]) -> Any:
     return node
 
 
-def _block(lines: list[str], body: list[ast.stmt]) -> tuple[int, int]:
+def _block(body: list[ast.stmt]) -> tuple[int, int]:
     return body[0].lineno, max(s.end_lineno or s.lineno for s in body)
 
 
 def _swap_bodies(lines: list[str], stmt: ast.If) -> str:
-    a0, a1 = _block(lines, stmt.body)
-    b0, b1 = _block(lines, stmt.orelse)
+    a0, a1 = _block(stmt.body)
+    b0, b1 = _block(stmt.orelse)
     first, second = lines[a0 - 1:a1], lines[b0 - 1:b1]
     pad_a, pad_b = _indent(first[0]), _indent(second[0])
     first = [pad_b + ln[len(pad_a):] if ln.startswith(pad_a) else ln for ln in first]

@@ -130,6 +130,10 @@ class _Collector:
         if handler is not None:
             handler(node)
             return
+        self.visit_children(node)
+
+    def visit_children(self, node: cst.CSTNode) -> None:
+        kind = type(node)
         names = _CHILD_FIELDS.get(kind)
         if names is None:
             names = _child_fields(kind)
@@ -472,15 +476,9 @@ class _Collector:
 def _note_compound(collector: _Collector) -> None:
     """Compound statements without a handler of their own note themselves, then walk on."""
     for kind in (cst.For, cst.With, cst.Try, cst.TryStar, cst.Match, cst.Else, cst.Finally):
-        def walk(node: Any, kind: type[cst.CSTNode] = kind) -> None:
+        def walk(node: Any) -> None:
             collector._compound(node)
-            names = _CHILD_FIELDS.get(kind) or _child_fields(kind)
-            for name in names:
-                value = getattr(node, name)
-                if type(value) is tuple or type(value) is list:
-                    collector.visit_all(value)
-                elif isinstance(value, cst.CSTNode) and type(value) not in _LEAVES:
-                    collector.visit(value)
+            collector.visit_children(node)
         collector._handlers[kind] = walk
 
 
