@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import MINI, invoke
 from nanochat_explain.core import Session
@@ -89,15 +91,25 @@ def test_snapshot_keeps_only_the_comments_the_claims_read(tmp_path):
              tuple(map(tuple, d.get("docstrings", [])))) for path, d in files.items()
             if d.get("comments") or d.get("docstrings")}
     gpt = files["nanochat/gpt.py"]
-    assert [c[0] for c in gpt["comments"]] == ["ceil to FA3 tile size (2048 -> 768)"]
-    assert [d[:2] for d in gpt["docstrings"]] == [
-        ["GPT.init_weights", "wte (embedding):     normal, std=1.0; mlp.c_fc:   uniform, "
-                             "std=1/sqrt(n_embd)"]]
-    assert len(kept) == 1  # nothing from any other file
+    assert "ceil to FA3 tile size (2048 -> 768)" in [c[0] for c in gpt["comments"]]
+    assert ["GPT.init_weights", "wte (embedding):     normal, std=1.0; mlp.c_fc:   uniform, "
+                                "std=1/sqrt(n_embd)"] in [d[:2] for d in gpt["docstrings"]]
+    # every text kept is one a comment claim quotes, and nothing else
+    quoted = [(c.get("file"), c.get("contains"), c.get("matches"))
+              for path in templates.glob("*.yaml")
+              for c in yaml.safe_load(path.read_text(encoding="utf-8"))["claims"]
+              if c["kind"] == "comment"]
+    for path, comments, docstrings in kept:
+        for text in [c[0] for c in comments] + [d[1] for d in docstrings]:
+            assert any((contains is not None and contains in text)
+                       or (matches is not None and re.search(matches, text))
+                       for _, contains, matches in quoted), (path, text)
+    assert all("Test fixture" not in d[1] for _, _, ds in kept for d in ds)
     # and the bundled snapshot answers the claims as the checkout does
     bundle = parse(out.read_text(encoding="utf-8"), "snap.json")
     facts = bundle.facts("nanochat/gpt.py")
-    assert facts.comments[0].line == 173 and facts.docstrings[0].line == 136
+    assert [c.line for c in facts.comments if "2048 -> 768" in c.text] == [173]
+    assert [d.line for d in facts.docstrings if "wte (embedding)" in d.text] == [136]
 
 
 def test_snapshot_of_fixture_explains_like_the_fixture(tmp_path):
