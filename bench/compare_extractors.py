@@ -24,8 +24,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import ast_oracle
-from nanochat_explain.extract import extract
-from nanochat_explain.facts import FileFacts
+from nanochat_explain.facts.extract import extract
+from nanochat_explain.facts.model import FileFacts
 
 FIELDS = ("line_count", "classes", "functions", "assigns", "calls", "conditions", "imports")
 

@@ -353,10 +353,10 @@ def _normal(text: str) -> str:
 
 
 def _reading(tree: Path, template: Any, mentioned: frozenset[str]) -> tuple[Any, str]:
-    from nanochat_explain.cache import FactsCache
     from nanochat_explain.core import Session
-    from nanochat_explain.locate import locate
     from nanochat_explain.render import render
+    from nanochat_explain.source.cache import FactsCache
+    from nanochat_explain.source.locate import locate
 
     session = Session(locate(str(tree)), cache=FactsCache())
     session.mentioned = mentioned
@@ -367,9 +367,9 @@ def _reading(tree: Path, template: Any, mentioned: frozenset[str]) -> tuple[Any,
 
 def _cited(tree: Path, template: Any, mentioned: frozenset[str]) -> dict[str, dict[int, list[str]]]:
     """file -> line -> the items citing it, for the claims the reader is shown."""
-    from nanochat_explain.cache import FactsCache
     from nanochat_explain.core import Session
-    from nanochat_explain.locate import locate
+    from nanochat_explain.source.cache import FactsCache
+    from nanochat_explain.source.locate import locate
 
     session = Session(locate(str(tree)), cache=FactsCache())
     session.mentioned = mentioned
@@ -458,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--format", choices=("plain", "json"), default="plain")
     args = parser.parse_args(argv)
 
-    from nanochat_explain.app import catalog
+    from nanochat_explain.commands.app import catalog
 
     cat = catalog(args.templates, cache=False)
     templates = [t for t in cat.templates if not args.module or t.module in args.module]

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 def files_read(repo: Path) -> list[Path]:
     """The files the shipped templates read."""
-    from nanochat_explain.templates import load_packaged
+    from nanochat_explain.templates.load import load_packaged
 
     paths = sorted({s for t in load_packaged().templates for s in t.sources})
     return [repo / p for p in paths if (repo / p).is_file()]
@@ -46,9 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     import libcst as cst
 
     import ast_oracle
-    from nanochat_explain import canon
-    from nanochat_explain.cstpos import Positions
-    from nanochat_explain.extract import _Collector, _comments, _note_compound, extract
+    from nanochat_explain.facts import canon
+    from nanochat_explain.facts.extract import _Collector, _comments, _note_compound, extract
+    from nanochat_explain.facts.positions import Positions
 
     paths = files_read(args.repo)
     sources = [(p.read_text(encoding="utf-8"), str(p)) for p in paths]

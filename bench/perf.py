@@ -165,7 +165,7 @@ def edited_tree(source: Path, dest: Path) -> Path:
 
 def files_read(tree: Path) -> list[str]:
     """The files a full `check` reads: every template's sources present in ``tree``."""
-    from nanochat_explain.templates import load_packaged
+    from nanochat_explain.templates.load import load_packaged
 
     sources = sorted({s for t in load_packaged().templates for s in t.sources})
     return [str(tree / s) for s in sources if (tree / s).is_file()]

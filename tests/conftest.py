@@ -68,7 +68,7 @@ def load_drifts() -> dict[str, dict]:
     return drifts
 
 
-TEMPLATES = ROOT / "src" / "nanochat_explain" / "templates"
+TEMPLATES = ROOT / "src" / "nanochat_explain" / "data" / "templates"
 
 
 def drift_claims() -> list[dict]:

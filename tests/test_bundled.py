@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -13,10 +13,10 @@ import yaml
 
 from conftest import MINI, invoke
 from nanochat_explain.core import Session
-from nanochat_explain.locate import bundled
 from nanochat_explain.model import Status
-from nanochat_explain.snapshot import BUNDLED, load_bundled, parse
-from nanochat_explain.templates import PACKAGE, load_packaged
+from nanochat_explain.source.locate import bundled
+from nanochat_explain.source.snapshot import BUNDLED, load_bundled, parse
+from nanochat_explain.templates.load import PACKAGE, load_packaged
 
 DATA = Path(__file__).resolve().parent.parent / "src" / "nanochat_explain" / "data" / BUNDLED
 
@@ -115,8 +115,8 @@ def test_snapshot_keeps_only_the_comments_the_claims_read(tmp_path):
 def test_snapshot_of_fixture_explains_like_the_fixture(tmp_path):
     snap = tmp_path / "snap.json"
     invoke(["snapshot", "--repo", str(MINI), "-o", str(snap)])
-    from nanochat_explain.locate import locate
-    from nanochat_explain.snapshot import parse
+    from nanochat_explain.source.locate import locate
+    from nanochat_explain.source.snapshot import parse
 
     bundle = parse(snap.read_text(encoding="utf-8"), "snap.json")
     checkout = Session(locate(str(MINI)))
@@ -150,7 +150,7 @@ def test_snapshot_needs_a_checkout(nowhere, tmp_path):
 
 def test_a_corrupt_bundle_is_a_clean_error():
     from nanochat_explain.errors import SourceError
-    from nanochat_explain.snapshot import parse
+    from nanochat_explain.source.snapshot import parse
 
     for text in ("not json", "{}", '{"schema_version": 1, "nanochat_commit": "x", '
                  '"files": {"a.py": {"path": 3}}}'):
@@ -185,7 +185,7 @@ def test_snapshot_skips_sources_only_older_forms_read(tmp_path):
     import shutil
 
     templates = tmp_path / "templates"
-    shutil.copytree(PACKAGE / "templates", templates)
+    shutil.copytree(PACKAGE / "data" / "templates", templates)
     mlp = templates / "mlp.yaml"
     mlp.write_text(mlp.read_text(encoding="utf-8").replace(
         "sources:\n", "sources:\n  - nanochat/no_such_file.py\n", 1), encoding="utf-8")

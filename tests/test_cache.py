@@ -9,8 +9,8 @@ import sys
 
 from conftest import MINI, invoke
 from nanochat_explain import core
-from nanochat_explain.cache import FactsCache, key
-from nanochat_explain.locate import locate
+from nanochat_explain.source.cache import FactsCache, key
+from nanochat_explain.source.locate import locate
 
 
 def fresh(tmp_path):
@@ -79,7 +79,7 @@ def test_two_processes_filling_the_cache_at_once(tmp_path):
 def test_the_template_cache_is_used_and_rebuilt(tmp_path, monkeypatch):
     import pickle
 
-    from nanochat_explain import templates
+    from nanochat_explain.templates import load as templates
 
     monkeypatch.setenv("NANOCHAT_EXPLAIN_CACHE", str(tmp_path))
     monkeypatch.setattr(templates, "_read_bytes", lambda entry: None)  # as if edited
@@ -107,7 +107,7 @@ def test_the_template_cache_is_used_and_rebuilt(tmp_path, monkeypatch):
 def test_a_catalog_unpickles_only_the_template_asked_for(monkeypatch):
     import pickle
 
-    from nanochat_explain.templates import load_packaged
+    from nanochat_explain.templates.load import load_packaged
 
     packed = pickle.loads(pickle.dumps(load_packaged()))
     assert packed._loaded == {}

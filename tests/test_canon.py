@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from conftest import FIXTURES
-from nanochat_explain.canon import unparse
+from nanochat_explain.facts.canon import unparse
 
 # (source, its canonical text): the cases where ast.unparse differs between versions
 PINNED = [

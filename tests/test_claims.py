@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from nanochat_explain.claims import KINDS, evaluate
-from nanochat_explain.extract import extract
+from nanochat_explain.claims.checks import KINDS, evaluate
+from nanochat_explain.facts.extract import extract
 from nanochat_explain.model import ClaimSpec, Status
 
 SOURCE = dedent('''\

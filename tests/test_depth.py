@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from conftest import FIXTURES, MINI
-from nanochat_explain.depth import DepthReport, DepthUnavailable, evaluate_depth
-from nanochat_explain.interp import Interpreter, Obj, Opaque, Param, Scope, Stuck, Tensor
+from nanochat_explain.depth.interpreter import Interpreter, Obj, Opaque, Param, Scope, Stuck, Tensor
+from nanochat_explain.depth.phases import DepthReport, DepthUnavailable, evaluate_depth
 
 DEPTH_MINI = FIXTURES / "depth-mini"
 GPT = "nanochat/gpt.py"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from conftest import MINI, apply_drift, invoke, load_drifts
-from nanochat_explain.publish import DOCS_MARKER
-from nanochat_explain.templates import load_packaged
+from nanochat_explain.commands.publish import DOCS_MARKER
+from nanochat_explain.templates.load import load_packaged
 
 
 def test_all_markdown_has_a_table_of_contents():
@@ -102,7 +102,7 @@ def test_svg_loads_nothing_from_the_network_and_stays_small():
     assert len(everything.encode("utf-8")) < 1_000_000  # rich's own export was 3 MB here
     # as wide as the widest diagram: no diagram line is cut in the picture
     width = int(re.search(r'width="(\d+)"', one).group(1))
-    from nanochat_explain import app
+    from nanochat_explain.commands import app
     from nanochat_explain.render.svg import CHAR_WIDTH, PAD
 
     diagram = app.explain("attention", str(MINI)).explanation.diagram

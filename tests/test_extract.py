@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from textwrap import dedent
 
-from nanochat_explain.extract import extract
-from nanochat_explain.facts import Class, Function, canonical
+from nanochat_explain.facts.extract import extract
+from nanochat_explain.facts.model import Class, Function, canonical
 
 SOURCE = dedent('''\
     import torch
@@ -112,9 +112,9 @@ def test_kept_texts_are_what_ast_unparse_writes():
     import libcst as cst
 
     from conftest import FIXTURES
-    from nanochat_explain.canon import unparse
-    from nanochat_explain.cstpos import Positions
-    from nanochat_explain.extract import _Collector
+    from nanochat_explain.facts.canon import unparse
+    from nanochat_explain.facts.extract import _Collector
+    from nanochat_explain.facts.positions import Positions
 
     class Expressions(cst.CSTVisitor):
         def __init__(self) -> None:

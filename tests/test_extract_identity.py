@@ -17,7 +17,7 @@ import pytest
 
 import ast_oracle
 from conftest import FIXTURES, ROOT
-from nanochat_explain.extract import extract
+from nanochat_explain.facts.extract import extract
 
 sys.path.insert(0, str(ROOT / "bench"))
 from compare_extractors import compare, differences

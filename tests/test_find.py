@@ -7,8 +7,8 @@ import json
 import pytest
 
 from conftest import MINI, apply_drift, invoke, load_drifts
-from nanochat_explain.finding import terms, vocabulary
-from nanochat_explain.templates import load_packaged
+from nanochat_explain.commands.find import terms, vocabulary
+from nanochat_explain.templates.load import load_packaged
 
 
 def found(*args: str) -> dict:

@@ -8,13 +8,13 @@ import pytest
 
 from nanochat_explain.core import Session
 from nanochat_explain.errors import TemplateError
-from nanochat_explain.extract import extract
-from nanochat_explain.forms import choose, shown_items
-from nanochat_explain.locate import Source
+from nanochat_explain.facts.extract import extract
+from nanochat_explain.facts.uncovered import uncovered
 from nanochat_explain.model import Result, Status
 from nanochat_explain.render import render
-from nanochat_explain.templates import parse
-from nanochat_explain.uncovered import uncovered
+from nanochat_explain.source.locate import Source
+from nanochat_explain.templates.forms import choose, shown_items
+from nanochat_explain.templates.load import parse
 
 TEMPLATE = dedent('''\
     module: demo

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import apply_drift, invoke, load_drifts
-from nanochat_explain.gitwalk import BlobReader
+from nanochat_explain.source.git import BlobReader
 
 DRIFT = load_drifts()["rope-base"]
 
@@ -170,7 +170,7 @@ def test_history_needs_git(mini_copy, tmp_path, monkeypatch):
 
 
 def test_progress_is_reported_per_commit(three):
-    from nanochat_explain import app
+    from nanochat_explain.commands import app
 
     seen = []
     found = app.history("rotary", str(three[0]), None, progress=lambda d, t: seen.append((d, t)))

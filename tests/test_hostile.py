@@ -12,11 +12,12 @@ from hypothesis import strategies as st
 from conftest import MINI, invoke
 from nanochat_explain.core import Session
 from nanochat_explain.errors import ExplainError, TemplateError
-from nanochat_explain.locate import locate
 from nanochat_explain.model import Status
-from nanochat_explain.templates import load_packaged, parse
+from nanochat_explain.source.locate import locate
+from nanochat_explain.templates.load import load_packaged, parse
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "src" / "nanochat_explain" / "templates"
+TEMPLATES = (Path(__file__).resolve().parent.parent / "src" / "nanochat_explain" / "data"
+             / "templates")
 TRAP = "import pathlib\npathlib.Path(__file__).with_name('RAN').write_text('ran')\n"
 
 

@@ -41,8 +41,8 @@ def test_reported_line_holds_what_the_claim_names(mini_copy):
 def test_a_component_points_inside_the_symbol_it_names():
     from conftest import MINI
     from nanochat_explain.core import Session
-    from nanochat_explain.locate import locate
-    from nanochat_explain.templates import load_packaged
+    from nanochat_explain.source.locate import locate
+    from nanochat_explain.templates.load import load_packaged
 
     session = Session(locate(str(MINI)))
     checked = 0

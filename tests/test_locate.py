@@ -8,7 +8,7 @@ import pytest
 
 from conftest import MINI
 from nanochat_explain.errors import SourceError
-from nanochat_explain.locate import head_commit, locate
+from nanochat_explain.source.locate import head_commit, locate
 
 
 def test_repo_flag_wins_over_env(tmp_path):

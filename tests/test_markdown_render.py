@@ -11,9 +11,9 @@ from html.parser import HTMLParser
 import pytest
 
 from conftest import MINI, apply_drift, invoke, load_drifts
-from nanochat_explain import app
+from nanochat_explain.commands import app
 from nanochat_explain.render.mdtext import inline
-from nanochat_explain.templates import load_packaged
+from nanochat_explain.templates.load import load_packaged
 
 cmarkgfm = pytest.importorskip("cmarkgfm", reason="pip install cmarkgfm (in the test extra)")
 
@@ -147,7 +147,7 @@ def test_other_markdown_renders_as_meant(args):
 
 def _page(path) -> str:
     """A docs page without its first line, the HTML comment saying it is generated."""
-    from nanochat_explain.publish import DOCS_MARKER
+    from nanochat_explain.commands.publish import DOCS_MARKER
 
     text = path.read_text(encoding="utf-8")
     assert text.startswith(DOCS_MARKER + "\n")

@@ -18,7 +18,7 @@ from mcp import Client, StdioServerParameters
 from mcp.shared.exceptions import MCPError
 
 from conftest import MINI, invoke
-from nanochat_explain.templates import load_packaged
+from nanochat_explain.templates.load import load_packaged
 
 BIN = Path(sys.executable).parent
 SCRIPT = BIN / "nanochat-explain"
@@ -249,7 +249,7 @@ def test_the_base_install_says_how_to_get_the_server(monkeypatch):
 
     for name in ["mcp", *(n for n in sys.modules if n.startswith("mcp."))]:
         monkeypatch.setitem(sys.modules, name, None)  # as if the extra were not installed
-    monkeypatch.delitem(sys.modules, "nanochat_explain.mcpserver", raising=False)
+    monkeypatch.delitem(sys.modules, "nanochat_explain.commands.mcpserver", raising=False)
     monkeypatch.delattr(nanochat_explain, "mcpserver", raising=False)
     result = invoke(["mcp"])
     assert result.code == 2 and result.out == ""

@@ -30,7 +30,7 @@ def test_mutations_of_a_statement():
 
 
 def test_harness_kills_what_the_rotary_claims_check(capsys):
-    from nanochat_explain.app import catalog
+    from nanochat_explain.commands.app import catalog
 
     cat = catalog(None, cache=False)
     rotary = next(t for t in cat.templates if t.module == "rotary")
@@ -49,7 +49,7 @@ def test_harness_kills_what_the_rotary_claims_check(capsys):
 
 
 def test_an_allowed_survivor_counts_as_equivalent():
-    from nanochat_explain.app import catalog
+    from nanochat_explain.commands.app import catalog
 
     cat = catalog(None, cache=False)
     rotary = next(t for t in cat.templates if t.module == "rotary")

@@ -12,7 +12,7 @@ import pytest
 
 from conftest import ROOT
 from nanochat_explain import __version__
-from nanochat_explain.publish import skill_text
+from nanochat_explain.commands.publish import skill_text
 
 PLUGIN_DIR = ROOT / ".claude-plugin"
 KEBAB = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")

@@ -12,7 +12,7 @@ import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from conftest import FIXTURES
-from nanochat_explain.cstpos import Positions
+from nanochat_explain.facts.positions import Positions
 
 PY_FIXTURES = sorted(FIXTURES.rglob("*.py"))
 

@@ -13,11 +13,11 @@ import yaml
 
 from conftest import MINI, ROOT, apply_drift, invoke, load_drifts
 from nanochat_explain import cli
-from nanochat_explain.claims import KINDS
+from nanochat_explain.claims.checks import KINDS
 from nanochat_explain.core import Session
-from nanochat_explain.locate import locate
 from nanochat_explain.model import Status
-from nanochat_explain.templates import parse
+from nanochat_explain.source.locate import locate
+from nanochat_explain.templates.load import parse
 
 README = ROOT / "README.md"
 BLOCK = re.compile(r"(<!-- output: (.+?) -->\n)(.*?)(<!-- /output -->)", re.S)

@@ -123,7 +123,7 @@ def test_list_names_the_files_missing_at_a_revision(mini_copy):
 
 
 def test_a_revision_already_parsed_is_not_read_again(history, monkeypatch, tmp_path):
-    from nanochat_explain.locate import Source
+    from nanochat_explain.source.locate import Source
 
     repo, _ = history
     monkeypatch.setenv("NANOCHAT_EXPLAIN_CACHE", str(tmp_path / "cache"))

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from conftest import FIXTURES, MINI, apply_drift, invoke, load_drifts
-from nanochat_explain.regions import GITHUB, link_locations, parse
+from nanochat_explain.commands.regions import GITHUB, link_locations, parse
 
 BEFORE = "# Our model\n\nProse of our own, kept byte for byte.\n\n"
 EXAMPLE = "```markdown\n<!-- nanochat-explain: mlp -->\nan example, not a region\n```\n\n"

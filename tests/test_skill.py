@@ -14,10 +14,10 @@ import yaml
 
 from conftest import MINI, ROOT, invoke
 from nanochat_explain import __version__, cli
-from nanochat_explain.publish import skill_text
-from nanochat_explain.templates import load_packaged
+from nanochat_explain.commands.publish import skill_text
+from nanochat_explain.templates.load import load_packaged
 
-PACKAGED = ROOT / "src" / "nanochat_explain" / "skill" / "SKILL.md"
+PACKAGED = ROOT / "src" / "nanochat_explain" / "data" / "skill" / "SKILL.md"
 REPO_COPY = ROOT / "skills" / "explain" / "SKILL.md"
 BIN = Path(sys.executable).parent  # where the console script is installed
 BASH = shutil.which("bash") or "/bin/bash"

@@ -7,7 +7,7 @@ from textwrap import dedent
 import pytest
 
 from nanochat_explain.errors import TemplateError
-from nanochat_explain.templates import load_packaged, parse
+from nanochat_explain.templates.load import load_packaged, parse
 
 VALID = dedent('''\
     module: demo
@@ -123,7 +123,7 @@ def test_aliases_resolve():
 
 
 def test_drawn_boxes_are_found():
-    from nanochat_explain.templates import drawn_boxes
+    from nanochat_explain.templates.load import drawn_boxes
 
     text = ("  ┌────┐   ┌──┐\n"
             "  │ ab │   │c │\n"
@@ -160,7 +160,7 @@ def test_notes_are_backed_and_filled():
 
 def test_the_shipped_templates_are_prebuilt_from_the_yaml(request):
     """data/templates.pickle holds the validated templates; --update-golden rewrites it."""
-    from nanochat_explain import templates
+    from nanochat_explain.templates import load as templates
 
     path = templates.PACKAGE / "data" / templates.PREBUILT
     fresh = templates.load_packaged(cache=False)

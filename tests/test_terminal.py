@@ -12,11 +12,11 @@ import pytest
 from rich.cells import cell_len
 
 from conftest import FIXTURES, MINI
-from nanochat_explain import app
+from nanochat_explain.commands import app
 from nanochat_explain.model import Explanation
 from nanochat_explain.render.terminal import DIAGRAM_INDENT, STACK_BELOW
 from nanochat_explain.render.text import CUT_MARKER
-from nanochat_explain.templates import load_packaged
+from nanochat_explain.templates.load import load_packaged
 from ptyterm import Screen, run_in_pty
 
 MODULES = load_packaged().names()

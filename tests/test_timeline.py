@@ -11,8 +11,8 @@ from types import SimpleNamespace
 import pytest
 
 from conftest import invoke
-from nanochat_explain import timeline
-from nanochat_explain.templates import PACKAGE, load_packaged
+from nanochat_explain.source import timeline
+from nanochat_explain.templates.load import PACKAGE, load_packaged
 from test_eras import holding_share
 
 REAL = os.environ.get("NANOCHAT_DIR")
@@ -41,7 +41,7 @@ def _items_with_forms():
                                ("notes", t.notes)):
             for i, item in enumerate(items):
                 if item.forms:
-                    from nanochat_explain.forms import item_key
+                    from nanochat_explain.templates.forms import item_key
 
                     yield (t.module, item_key(section, item, i),
                            (item.form, *(f.label for f in item.forms)))
@@ -52,7 +52,8 @@ def test_every_item_with_forms_has_its_runs():
     expected = {(m, k): labels for m, k, labels in _items_with_forms()}
     shipped = {(m, k) for m, items in data["modules"].items() for k in items}
     assert shipped == set(expected), (
-        "data/forms.json is stale; rebuild it: python -m nanochat_explain.timeline --repo CLONE")
+        "data/forms.json is stale; rebuild it: "
+        "python -m nanochat_explain.source.timeline --repo CLONE")
     for (module, key), labels in expected.items():
         runs = timeline.runs_of(module, key)
         assert runs and all(run.form in labels for run in runs), (module, key)
@@ -62,8 +63,8 @@ def test_every_item_with_forms_has_its_runs():
 
 
 def test_the_form_line_names_when_upstream_had_it(monkeypatch):
-    from nanochat_explain.forms import FormChoice
     from nanochat_explain.render.text import form_text
+    from nanochat_explain.templates.forms import FormChoice
 
     runs = (timeline.Run("base {b}", "base 10000", "3a5e0bc", "2025-10-13", "1111111",
                          "2026-03-01"),

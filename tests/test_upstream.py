@@ -14,16 +14,16 @@ from pathlib import Path
 import pytest
 
 from conftest import MINI, invoke
-from nanochat_explain import upstream
-from nanochat_explain.cache import FACTS_VERSION
 from nanochat_explain.core import extract_text
-from nanochat_explain.facts import to_data
-from nanochat_explain.snapshot import quoting, shipped_data
-from nanochat_explain.templates import load_packaged
+from nanochat_explain.facts.model import to_data
+from nanochat_explain.source import upstream
+from nanochat_explain.source.cache import FACTS_VERSION
+from nanochat_explain.source.snapshot import quoting, shipped_data
+from nanochat_explain.templates.load import load_packaged
 
 CLAIMS = [c for t in load_packaged().templates for c in t.claims]
 
-DATA = Path(upstream.__file__).resolve().parent / "data" / upstream.FILE
+DATA = Path(upstream.__file__).resolve().parent.parent / "data" / upstream.FILE
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -139,7 +139,7 @@ def test_the_bundle_records_every_commit_and_its_blobs(clone: Path, use: upstrea
 @pytest.fixture
 def parsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The paths parsed from now on, with empty caches."""
-    import nanochat_explain.extract as extract
+    import nanochat_explain.facts.extract as extract
     from nanochat_explain import core
 
     monkeypatch.setenv("NANOCHAT_EXPLAIN_CACHE", str(tmp_path / "cache"))
@@ -244,7 +244,7 @@ def test_shipped_bundle_is_fresh():
 
 
 def upstream_head() -> str:
-    from nanochat_explain.snapshot import load_bundled
+    from nanochat_explain.source.snapshot import load_bundled
 
     return load_bundled().commit
 
@@ -292,7 +292,7 @@ def test_shipped_bundle_is_the_rebuild_of_upstream(tmp_path):
 
 
 def test_a_second_history_walk_is_read_back(clone, use, tmp_path, monkeypatch):
-    import nanochat_explain.history as history
+    import nanochat_explain.commands.history as history
 
     monkeypatch.setenv("NANOCHAT_EXPLAIN_CACHE", str(tmp_path / "cache"))
     args = ["history", "rotary", "--repo", str(clone), "--format", "json"]

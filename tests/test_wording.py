@@ -82,8 +82,8 @@ def test_a_sentence_whose_claim_fails_is_not_filled_with_the_drifted_value(mini_
 
 def test_a_sentence_using_a_failing_placeholder_is_flagged_even_if_it_names_other_claims():
     from nanochat_explain.core import Session
-    from nanochat_explain.locate import locate
-    from nanochat_explain.templates import parse
+    from nanochat_explain.source.locate import locate
+    from nanochat_explain.templates.load import parse
 
     template = parse("""
 module: example

@@ -162,7 +162,7 @@ def explain(module: str, repo: str | None, templates_dir: str | None, no_cache: 
             ref: str | None, base: str | None, depth: int | None, fmt: str | None,
             strict: bool) -> int:
     """Explain MODULE (see `list`), checked against the code."""
-    from nanochat_explain import app
+    from nanochat_explain.commands import app
 
     run = app.explain(module, repo, templates_dir, cache=not no_cache, ref=ref, depth=depth,
                       base=base)
@@ -182,7 +182,7 @@ def explain(module: str, repo: str | None, templates_dir: str | None, no_cache: 
 def check(modules: tuple[str, ...], repo: str | None, templates_dir: str | None,
           no_cache: bool, ref: str | None, fmt: str | None) -> int:
     """Check the claims of MODULES (default: all) against the code; for CI."""
-    from nanochat_explain import app
+    from nanochat_explain.commands import app
 
     run = app.check(modules, repo, templates_dir, cache=not no_cache, ref=ref)
     _warn(run.unreadable)
@@ -197,7 +197,7 @@ def coverage(repo: str | None, templates_dir: str | None, no_cache: bool,
              fmt: str | None) -> int:
     """List the classes and functions under nanochat/ and in scripts/base_train.py that no
     template mentions."""
-    from nanochat_explain import app
+    from nanochat_explain.commands import app
 
     _emit(fmt, "coverage", app.coverage(repo, templates_dir, cache=not no_cache))
     return OK
@@ -221,7 +221,7 @@ def snapshot(repo: str | None, templates_dir: str | None, out: str, force: bool,
              upstream: bool, until: str) -> int:
     """Write a facts snapshot of a checkout: names, lines, signatures, values, calls and
     assignments the templates read; never function bodies, comments or docstrings."""
-    from nanochat_explain import publish
+    from nanochat_explain.commands import publish
 
     if upstream:
         built = publish.snapshot_upstream(repo, out, force, templates_dir, until)
@@ -259,7 +259,7 @@ def snapshot(repo: str | None, templates_dir: str | None, out: str, force: bool,
 def install_skill(agent: str, user: bool, dest: str | None, check_only: bool,
                   force: bool) -> int:
     """Install the /explain agent skill (the Agent Skills format)."""
-    from nanochat_explain import publish
+    from nanochat_explain.commands import publish
 
     run = publish.install_skill(dest, force, agent=agent, user=user, check=check_only)
     if check_only:
@@ -284,7 +284,7 @@ def install_skill(agent: str, user: bool, dest: str | None, check_only: bool,
 def all_(repo: str | None, templates_dir: str | None, no_cache: bool, ref: str | None,
          base: str | None, depth: int | None, fmt: str | None, strict: bool) -> int:
     """Explain every module in one document (markdown gets a table of contents)."""
-    from nanochat_explain import app
+    from nanochat_explain.commands import app
 
     run = app.explain_all(repo, templates_dir, cache=not no_cache, ref=ref, depth=depth,
                           base=base)
@@ -318,7 +318,7 @@ def docs(files: tuple[str, ...], repo: str | None, templates_dir: str | None, no
          link_base: str | None) -> int:
     """Write (or with --check, verify) markdown docs of every module in a folder, or with
     --update, the explanation regions of your own markdown FILEs."""
-    from nanochat_explain import publish
+    from nanochat_explain.commands import publish
 
     if update == (out is not None):
         raise click.UsageError("give either --out DIR or --update FILE...")
@@ -343,7 +343,7 @@ def docs(files: tuple[str, ...], repo: str | None, templates_dir: str | None, no
 
 def _update_regions(files: tuple[str, ...], repo: str | None, templates_dir: str | None,
                     no_cache: bool, check_only: bool, link_base: str | None) -> int:
-    from nanochat_explain import regions
+    from nanochat_explain.commands import regions
 
     if not files:
         raise click.UsageError("--update needs the markdown FILEs whose regions to fill")
@@ -378,7 +378,7 @@ def diff_(module: str, base: str, head: str, repo: str | None, templates_dir: st
           no_cache: bool, fmt: str) -> int:
     """What changed in MODULE between two git revisions: claims whose status changed,
     values read from the code (old -> new), symbols added, removed or moved."""
-    from nanochat_explain import app
+    from nanochat_explain.commands import app
 
     _emit(fmt, "diff", app.diff(module, repo, base, head, templates_dir, cache=not no_cache))
     return OK
@@ -395,7 +395,7 @@ def history_(module: str, since: str | None, repo: str | None, templates_dir: st
              no_cache: bool, fmt: str) -> int:
     """When each claim of MODULE started or stopped holding and each value read from the
     code changed, commit by commit (git blame for architecture facts)."""
-    from nanochat_explain import app
+    from nanochat_explain.commands import app
 
     with _progress("walking commits") as progress:
         found = app.history(module, repo, since, templates_dir, cache=not no_cache,
@@ -435,7 +435,7 @@ def find_(query: tuple[str, ...], repo: str | None, templates_dir: str | None,
     """The modules and checked statements that match the words of QUERY, best first,
     each with its status and file:line; with no words, every module. Exit 1 when
     nothing matches."""
-    from nanochat_explain import app
+    from nanochat_explain.commands import app
 
     found = app.find(" ".join(query), repo, templates_dir, cache=not no_cache, ref=ref,
                      limit=limit)
@@ -451,7 +451,7 @@ def mcp_(repo: str | None) -> int:
     """Serve list_modules, explain, check, find, diff and history to MCP clients over
     stdio (needs the mcp extra: pip install 'nanochat-explain[mcp]')."""
     try:
-        from nanochat_explain import mcpserver
+        from nanochat_explain.commands import mcpserver
     except ImportError as exc:
         if (exc.name or "").partition(".")[0] != "mcp":
             raise
@@ -472,7 +472,7 @@ def list_(templates_dir: str | None, repo: str | None, ref: str | None,
           fmt: str | None) -> int:
     """List every module with its summary and source files (with --repo or --ref, and the
     files missing there)."""
-    from nanochat_explain import app
+    from nanochat_explain.commands import app
 
     _emit(fmt, "listing", app.listing(templates_dir, repo, ref))
     return OK

@@ -11,10 +11,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from nanochat_explain.cache import FactsCache
 from nanochat_explain.errors import ExplainError, SourceError
-from nanochat_explain.facts import Class, FileFacts, Function
-from nanochat_explain.locate import Source
+from nanochat_explain.facts.model import Class, FileFacts, Function
 from nanochat_explain.model import (
     Checked,
     ClaimSpec,
@@ -24,12 +22,14 @@ from nanochat_explain.model import (
     Status,
     Template,
 )
-from nanochat_explain.templates import PLACEHOLDER
+from nanochat_explain.source.cache import FactsCache
+from nanochat_explain.source.locate import Source
+from nanochat_explain.templates.load import PLACEHOLDER
 
 if TYPE_CHECKING:
-    from nanochat_explain.forms import Chosen
+    from nanochat_explain.facts.uncovered import Uncovered
     from nanochat_explain.reports import CheckReport, CoverageReport, Unmentioned
-    from nanochat_explain.uncovered import Uncovered
+    from nanochat_explain.templates.forms import Chosen
 
 _PARSED: dict[tuple[str, str], FileFacts] = {}  # (path, text) -> facts, for this process
 
@@ -45,7 +45,7 @@ def parse_blob(relpath: str, blob: str, read_text: Callable[[], str],
     """Facts of ``relpath`` as git blob ``blob``: from the bundled upstream facts or the
     cache by blob id without reading the blob, else read with ``read_text``, parsed and
     cached under both keys. Without ``upstream`` the bundled facts are not used."""
-    from nanochat_explain.upstream import facts_of_blob
+    from nanochat_explain.source.upstream import facts_of_blob
 
     found = facts_of_blob(blob, relpath) if upstream else None
     if found is None and cache is not None:
@@ -65,7 +65,7 @@ def parse_text(text: str, relpath: str, cache: FactsCache | None = None,
     if cached is None and cache is not None:
         cached = cache.get(relpath, text)
     if cached is None and upstream:
-        from nanochat_explain.upstream import facts_of_text
+        from nanochat_explain.source.upstream import facts_of_text
 
         cached = facts_of_text(text, relpath)
         if cached is not None:
@@ -90,7 +90,7 @@ def _remember(relpath: str, text: str, facts: FileFacts) -> None:
 def extract_text(text: str, relpath: str) -> FileFacts:
     """Facts of the text of ``relpath``, parsed; :class:`SourceError` naming file and line
     when it does not parse."""
-    from nanochat_explain.extract import extract
+    from nanochat_explain.facts.extract import extract
 
     nul = text.find("\x00")
     if nul >= 0:  # found before the parser, which would not say where
@@ -150,7 +150,7 @@ class Session:
                 and (wanted is None or path in wanted)]
 
     def check_claim(self, claim: ClaimSpec) -> Result:
-        from nanochat_explain.claims import evaluate
+        from nanochat_explain.claims.checks import evaluate
 
         facts = self.facts(claim.file)
         if isinstance(facts, ExplainError):
@@ -165,7 +165,7 @@ class Session:
 
     def choose(self, template: Template) -> Chosen:
         """The template in the forms this checkout has, with the claims it shows."""
-        from nanochat_explain.forms import choose
+        from nanochat_explain.templates.forms import choose
 
         return choose(template, {r.id: r for r in self.check(template)})
 
@@ -173,7 +173,7 @@ class Session:
         original = template
         results = self.check(template)
         by_id = {r.id: r for r in results}
-        from nanochat_explain.forms import choose
+        from nanochat_explain.templates.forms import choose
 
         chosen = choose(template, by_id)
         template, values = chosen.template, chosen.values
@@ -225,8 +225,8 @@ class Session:
         return check
 
     def check_all(self, templates: Iterable[Template]) -> CheckReport:
-        from nanochat_explain.forms import choose
         from nanochat_explain.reports import CheckReport
+        from nanochat_explain.templates.forms import choose
 
         templates = list(templates)
         results = [{r.id: r for r in self.check(t)} for t in templates]
@@ -243,7 +243,7 @@ class Session:
 
 def uncovered(session: Session, template: Template,
               shown: Template) -> tuple[Uncovered, ...]:
-    from nanochat_explain.uncovered import uncovered as find
+    from nanochat_explain.facts.uncovered import uncovered as find
 
     return find(session.facts, template, shown, session.mentioned)
 

@@ -9,9 +9,9 @@ from nanochat_explain.model import Explanation
 from nanochat_explain.render import Options
 
 if TYPE_CHECKING:
-    from nanochat_explain.diffing import ModuleDiff
-    from nanochat_explain.finding import FindReport
-    from nanochat_explain.history import ModuleHistory
+    from nanochat_explain.commands.diff import ModuleDiff
+    from nanochat_explain.commands.find import FindReport
+    from nanochat_explain.commands.history import ModuleHistory
     from nanochat_explain.reports import CheckReport, CoverageReport, Listing
 
 

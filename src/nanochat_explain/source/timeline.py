@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from nanochat_explain.templates import PACKAGE
+from nanochat_explain.templates.load import PACKAGE
 
 FILE = "forms.json"
 
@@ -55,7 +55,7 @@ def runs_of(module: str, key: str) -> tuple[Run, ...]:
 def first_parent_commits(root: Any, until: str = "HEAD") -> list[tuple[str, str, str]]:
     """(full hash, short hash, date) of each commit on the first-parent line to ``until``,
     oldest first."""
-    from nanochat_explain.gitwalk import _run
+    from nanochat_explain.source.git import _run
 
     out = _run(root, "log", "--first-parent", "--reverse", "--format=%H %h %ad",
                "--date=short", "--abbrev=7", until)
@@ -67,10 +67,10 @@ def build(root: Any, templates: Any, until: str = "HEAD",
     """The runs of every item with forms along upstream's first-parent history."""
     from pathlib import Path
 
-    from nanochat_explain.cache import FactsCache
     from nanochat_explain.core import Session, fill
-    from nanochat_explain.forms import choose
-    from nanochat_explain.locate import at_ref, locate
+    from nanochat_explain.source.cache import FactsCache
+    from nanochat_explain.source.locate import at_ref, locate
+    from nanochat_explain.templates.forms import choose
 
     base = locate(str(Path(root)))
     cache = FactsCache()
@@ -90,7 +90,7 @@ def build(root: Any, templates: Any, until: str = "HEAD",
                     item.append([c.label, shown, short, date, short, date])
         if progress is not None:
             progress(n + 1, len(commits))
-    from nanochat_explain.gitwalk import _run
+    from nanochat_explain.source.git import _run
 
     every = _run(base.root, "rev-list", "--topo-order", "--reverse", until).split()
     return {"schema_version": 1, "upstream_head": commits[-1][1] if commits else None,
@@ -110,13 +110,13 @@ def upstream_head() -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     """Rebuild data/forms.json from a clone of upstream nanochat:
-    ``python -m nanochat_explain.timeline --repo CLONE [--until REV] [-o FILE]``."""
+    ``python -m nanochat_explain.source.timeline --repo CLONE [--until REV] [-o FILE]``."""
     import argparse
     import sys
 
-    from nanochat_explain.templates import load_packaged
+    from nanochat_explain.templates.load import load_packaged
 
-    parser = argparse.ArgumentParser(prog="python -m nanochat_explain.timeline",
+    parser = argparse.ArgumentParser(prog="python -m nanochat_explain.source.timeline",
                                      description=main.__doc__)
     parser.add_argument("--repo", required=True)
     parser.add_argument("--until", default="HEAD")
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     text = dumps(build(args.repo, load_packaged(cache=False).templates, args.until, progress))
     from pathlib import Path
 
-    from nanochat_explain.files import write_atomic
+    from nanochat_explain.commands.files import write_atomic
 
     write_atomic(Path(args.out), text, force=True)  # the data file is rebuilt, by intent
     print(f"wrote {args.out}", file=sys.stderr)

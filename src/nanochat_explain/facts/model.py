@@ -1,7 +1,7 @@
 """Facts read from nanochat's source: plain frozen values, each with its line.
 
 Expressions are kept as canonical source text (``ast.unparse`` of the parsed expression,
-as Python 3.11 writes it on every Python: :mod:`nanochat_explain.canon`), so that
+as Python 3.11 writes it on every Python: :mod:`nanochat_explain.facts.canon`), so that
 ``Linear(a,b , bias = False)`` and ``Linear(a, b, bias=False)`` compare equal and so
 that facts can be stored and compared without the parser.
 """
@@ -16,7 +16,7 @@ from functools import cached_property
 from keyword import iskeyword
 from typing import Any
 
-from nanochat_explain.canon import unparse
+from nanochat_explain.facts.canon import unparse
 
 _DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 

@@ -14,8 +14,8 @@ from nanochat_explain.errors import ExplainError, SourceError
 if TYPE_CHECKING:
     import subprocess
 
-    from nanochat_explain.snapshot import Bundle
-    from nanochat_explain.upstream import Upstream
+    from nanochat_explain.source.snapshot import Bundle
+    from nanochat_explain.source.upstream import Upstream
 
 MARKER = "nanochat/gpt.py"
 ENV_VAR = "NANOCHAT_DIR"
@@ -173,7 +173,7 @@ def at_ref(source: Source, ref: str, flag: str = "--ref") -> Source:
 
 def at_upstream(ref: str, flag: str = "--ref") -> Source:
     """Upstream nanochat at ``ref``, from the bundled upstream facts: no checkout needed."""
-    from nanochat_explain.upstream import required
+    from nanochat_explain.source.upstream import required
 
     upstream = required(f"{flag} {ref}")
     commit = upstream.resolve(ref, flag)
@@ -275,7 +275,7 @@ class GitStatus:
 
 
 def bundled() -> Source:
-    from nanochat_explain.snapshot import load_bundled
+    from nanochat_explain.source.snapshot import load_bundled
 
     bundle = load_bundled()
     return Source(root=Path("."), display=f"nanochat@{bundle.commit}", commit=bundle.commit,

@@ -1,12 +1,13 @@
 """The model ``base_train --depth N`` would build, computed from nanochat's own formulas.
 
 :func:`evaluate_depth` reads the text of ``nanochat/gpt.py`` and ``scripts/base_train.py`` and
-evaluates, with the restricted interpreter of :mod:`nanochat_explain.interp` (it never imports or
-runs them): base_train's argparse defaults and ``build_model_meta(depth)``, ``GPT.__init__`` and
-the modules it builds (shapes only), then nanochat's ``num_scaling_params``, ``estimate_flops``,
-``kv_bytes_per_token`` and ``setup_optimizer`` on that model. No formula of nanochat is written
-here: when the code changes, the numbers follow; when it changes beyond what the interpreter
-follows, :class:`DepthUnavailable` names the file and line.
+evaluates, with the restricted interpreter of :mod:`nanochat_explain.depth.interpreter` (it
+never imports or runs them): base_train's argparse defaults and ``build_model_meta(depth)``,
+``GPT.__init__`` and the modules it builds (shapes only), then nanochat's
+``num_scaling_params``, ``estimate_flops``, ``kv_bytes_per_token`` and ``setup_optimizer`` on
+that model. No formula of nanochat is written here: when the code changes, the numbers
+follow; when it changes beyond what the interpreter follows, :class:`DepthUnavailable` names
+the file and line.
 """
 
 from __future__ import annotations
@@ -15,9 +16,7 @@ import ast
 from dataclasses import dataclass
 from typing import Any
 
-from nanochat_explain.canon import unparse
-from nanochat_explain.errors import ExplainError
-from nanochat_explain.interp import (
+from nanochat_explain.depth.interpreter import (
     OPTIMIZER,
     ClassValue,
     Function,
@@ -32,6 +31,8 @@ from nanochat_explain.interp import (
     deep_concrete,
     describe,
 )
+from nanochat_explain.errors import ExplainError
+from nanochat_explain.facts.canon import unparse
 
 GPT_FILE = "nanochat/gpt.py"
 TRAIN_FILE = "scripts/base_train.py"

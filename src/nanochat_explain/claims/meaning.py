@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from nanochat_explain.facts import Assign, Call, FileFacts, Function
+from nanochat_explain.facts.model import Assign, Call, FileFacts, Function
 
 # how nanochat spells the torch namespaces its templates name
 _SPELLING = (("torch.nn.functional.", "F."), ("torch.nn.", "nn."))

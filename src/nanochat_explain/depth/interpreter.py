@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from nanochat_explain.canon import unparse
+from nanochat_explain.facts.canon import unparse
 
 MAX_STEPS = 1_000_000  # evaluated nodes (and loop iterations) per phase
 MAX_NESTING = 150  # nested expression/statement evaluations

@@ -108,7 +108,7 @@ def _choose_items(section: str, items: Iterable[Item], status: Callable[[str], S
 
 def choose(template: Template, results: Mapping[str, Result]) -> Chosen:
     """The template in the forms ``results`` say the code has."""
-    from nanochat_explain.templates import PLACEHOLDER
+    from nanochat_explain.templates.load import PLACEHOLDER
 
     def status(cid: str) -> Status:
         return results[cid].status

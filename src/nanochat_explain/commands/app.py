@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any
 from nanochat_explain.core import Session
 from nanochat_explain.core import coverage as core_coverage
 from nanochat_explain.errors import ExplainError, UsageError
-from nanochat_explain.locate import locate
 from nanochat_explain.model import Explanation, Template
-from nanochat_explain.templates import Catalog, load_dir, load_packaged
+from nanochat_explain.source.locate import locate
+from nanochat_explain.templates.load import Catalog, load_dir, load_packaged
 
 if TYPE_CHECKING:
-    from nanochat_explain.diffing import ModuleDiff
-    from nanochat_explain.finding import FindReport
-    from nanochat_explain.history import ModuleHistory, Progress
+    from nanochat_explain.commands.diff import ModuleDiff
+    from nanochat_explain.commands.find import FindReport
+    from nanochat_explain.commands.history import ModuleHistory, Progress
     from nanochat_explain.reports import CheckReport, CoverageReport, Listing
 
 
@@ -40,8 +40,8 @@ def catalog(templates_dir: str | None = None, cache: bool = True) -> Catalog:
 def _session(repo: str | None, cache: bool, label: str | None = None,
              ref: str | None = None, flag: str = "--ref") -> Session:
     """A session over the checkout (at ``ref``); without ``cache`` every file is parsed."""
-    from nanochat_explain.cache import FactsCache
-    from nanochat_explain.locate import at_ref
+    from nanochat_explain.source.cache import FactsCache
+    from nanochat_explain.source.locate import at_ref
 
     source = locate(repo)
     if ref is not None:
@@ -111,16 +111,16 @@ def fork_base(session: Session, base: str | None) -> tuple[Session, str, bool] |
     """The session at the fork's base (named by ``base``, else the newest upstream commit in
     the checkout's history), the base's full id, and whether it was named; None when the
     checkout is no fork (upstream itself, not a git checkout, the bundled facts)."""
-    from nanochat_explain.locate import at_ref, head_commit
+    from nanochat_explain.source.locate import at_ref, head_commit
 
     source = session.source
     if source.bundled or head_commit(source.root) is None:
         if base is not None:
             raise UsageError(f"--base {base}: needs a git checkout (--repo PATH)")
         return None
-    from nanochat_explain.fork import find_base
-    from nanochat_explain.gitwalk import resolve as resolve_rev
-    from nanochat_explain.timeline import upstream_commits
+    from nanochat_explain.commands.fork import find_base
+    from nanochat_explain.source.git import resolve as resolve_rev
+    from nanochat_explain.source.timeline import upstream_commits
 
     if base is not None:
         sha = resolve_rev(source.root, base, "--base")
@@ -140,7 +140,7 @@ def with_fork(session: Session, exp: Explanation, base: str | None) -> Explanati
     found = fork_base(session, base)
     if found is None:
         return exp
-    from nanochat_explain.fork import drift
+    from nanochat_explain.commands.fork import drift
 
     at, sha, named = found
     return dataclasses.replace(exp, fork=drift(session, at, exp, sha, named))
@@ -159,7 +159,7 @@ def with_depth(session: Session, exp: Explanation, depth: int | None) -> Explana
 
     if depth is None:
         return exp
-    from nanochat_explain.depth import DepthUnavailable, evaluate_depth
+    from nanochat_explain.depth.phases import DepthUnavailable, evaluate_depth
 
     try:
         gpt, train = (session.source.read_text(path) for path in DEPTH_FILES)
@@ -238,7 +238,7 @@ def explain_all(repo: str | None, templates_dir: str | None = None,
                 depth: int | None = None, base: str | None = None) -> AllRun:
     import dataclasses
 
-    from nanochat_explain.fork import drift
+    from nanochat_explain.commands.fork import drift
 
     session = _session(repo, cache, label, ref)
     cat = catalog(templates_dir, cache)
@@ -255,7 +255,7 @@ def explain_all(repo: str | None, templates_dir: str | None = None,
 def diff(module: str, repo: str | None, base: str, head: str,
          templates_dir: str | None = None, cache: bool = True) -> ModuleDiff:
     """The module's claims, values and symbols that changed from ``base`` to ``head``."""
-    from nanochat_explain.diffing import diff as module_diff
+    from nanochat_explain.commands.diff import diff as module_diff
 
     template = resolve(catalog(templates_dir, cache), module)
     # with no git checkout, upstream revisions are read from the bundled upstream facts
@@ -269,11 +269,11 @@ def history(module: str, repo: str | None, since: str | None,
             templates_dir: str | None = None, cache: bool = True,
             progress: Progress | None = None) -> ModuleHistory:
     """When each claim of ``module`` started or stopped holding, and each value changed."""
-    from nanochat_explain.cache import FactsCache
-    from nanochat_explain.gitwalk import BlobReader, GitRepo
-    from nanochat_explain.history import facts_reader, walk
-    from nanochat_explain.locate import MAX_BYTES, head_sha
-    from nanochat_explain.upstream import UpstreamRepo, required, usable
+    from nanochat_explain.commands.history import facts_reader, walk
+    from nanochat_explain.source.cache import FactsCache
+    from nanochat_explain.source.git import BlobReader, GitRepo
+    from nanochat_explain.source.locate import MAX_BYTES, head_sha
+    from nanochat_explain.source.upstream import UpstreamRepo, required, usable
 
     template = resolve(catalog(templates_dir, cache), module)
     source = locate(repo)
@@ -304,11 +304,11 @@ def history(module: str, repo: str | None, since: str | None,
     # the commit, the template, the code that evaluates claims and the bundle it read
     import pickle
 
-    from nanochat_explain.cache import memo
-    from nanochat_explain.history import ModuleHistory
-    from nanochat_explain.upstream import FILE
+    from nanochat_explain.commands.history import ModuleHistory
+    from nanochat_explain.source.cache import memo
+    from nanochat_explain.source.upstream import FILE
 
-    code = Path(__file__).resolve().parent
+    code = Path(__file__).resolve().parent.parent
     bundle_file = code / "data" / FILE
     try:
         stamp = bundle_file.stat()
@@ -322,8 +322,8 @@ def history(module: str, repo: str | None, since: str | None,
 
 
 # the code a history's result depends on besides the template and the facts
-_HISTORY_CODE = ("history.py", "claims.py", "meaning.py", "facts.py", "upstream.py",
-                 "gitwalk.py", "forms.py")
+_HISTORY_CODE = ("commands/history.py", "claims/checks.py", "claims/meaning.py", "facts/model.py",
+                 "source/upstream.py", "source/git.py", "templates/forms.py")
 
 
 @dataclass(frozen=True)
@@ -349,7 +349,7 @@ def check(modules: tuple[str, ...], repo: str | None,
 def find(query: str, repo: str | None, templates_dir: str | None = None,
          cache: bool = True, ref: str | None = None, limit: int = 10) -> FindReport:
     """The modules and checked statements matching the words of ``query``, best first."""
-    from nanochat_explain.finding import find as find_in
+    from nanochat_explain.commands.find import find as find_in
 
     session = _session(repo, cache, ref=ref)
     exps = [session.explain(t) for t in catalog(templates_dir, cache).templates]

@@ -1,7 +1,7 @@
 """``nanochat-explain mcp``: the same checked explanations for MCP clients, over stdio.
 
 Built on the official MCP Python SDK (``mcp``, 2.x: ``mcp.server.MCPServer``), an optional
-extra. Every tool is read-only and is one call into :mod:`nanochat_explain.app`: its text
+extra. Every tool is read-only and is one call into :mod:`nanochat_explain.commands.app`: its text
 is the markdown rendering (what an agent relays), its structured content the very JSON
 ``--format json`` prints. An argument the core rejects (unknown module, bad revision,
 absurd depth) comes back as a tool error carrying the core's one-line message. The tools
@@ -22,7 +22,8 @@ from mcp.server.mcpserver.resources import FunctionResource
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
-from nanochat_explain import __version__, app
+from nanochat_explain import __version__
+from nanochat_explain.commands import app
 from nanochat_explain.errors import ExplainError
 
 INSTRUCTIONS = """\
@@ -214,7 +215,7 @@ def _prompt(words: str, repo: str | None) -> str:
 
 def serve(repo: str | None) -> None:
     """Serve over standard input and output until the client closes them."""
-    from nanochat_explain.locate import locate
+    from nanochat_explain.source.locate import locate
 
     locate(repo)  # a wrong --repo is an error now, not in every call
     build(repo).run("stdio")

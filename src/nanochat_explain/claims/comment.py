@@ -2,7 +2,7 @@
 
 A note that quotes a comment or a docstring is backed by a ``comment`` claim beside its
 claims on the code, so that it fails when either side changes. Registered in the claims'
-registry when :mod:`nanochat_explain.claims` is imported.
+registry when :mod:`nanochat_explain.claims.checks` is imported.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from nanochat_explain.claims import Outcome, _canon, _kind, _regex, _scope, _Unevaluable
-from nanochat_explain.facts import Comment, Docstring, FileFacts
+from nanochat_explain.claims.checks import Outcome, _canon, _kind, _regex, _scope, _Unevaluable
+from nanochat_explain.facts.model import Comment, Docstring, FileFacts
 from nanochat_explain.model import ClaimSpec, Status
 
 _WHERE = ("comment", "docstring")
@@ -27,7 +27,7 @@ def _statement_lines(claim: ClaimSpec, facts: FileFacts, scope: str | None) -> s
     of the call."""
     want = _canon(claim.get("statement"))
     sym = _scope(claim, facts) if scope is not None else None
-    from nanochat_explain.claims import _assigns_in, _calls_in
+    from nanochat_explain.claims.checks import _assigns_in, _calls_in
 
     lines = {a.line for a in _assigns_in(sym, facts) if a.target == want}
     lines |= {c.line for c in _calls_in(sym, facts) if c.callee == want}

@@ -20,8 +20,8 @@ from nanochat_explain.errors import ExplainError, OutputError, UsageError
 
 if TYPE_CHECKING:
     from nanochat_explain.core import Session
-    from nanochat_explain.locate import Source
     from nanochat_explain.model import Result
+    from nanochat_explain.source.locate import Source
 
 OPEN = re.compile(r"^\s*<!--\s*nanochat-explain:\s*(?P<args>.*?)\s*-->\s*$")
 CLOSE = re.compile(r"^\s*<!--\s*/nanochat-explain\s*-->\s*$")
@@ -154,7 +154,7 @@ def link_locations(markdown: str, base: str | None) -> str:
 def github_base(source: Source, rev: str) -> str | None:
     """``https://github.com/OWNER/REPO/blob/SHA`` for ``rev`` of the checkout when its
     remote (``origin``, else the first one) is on GitHub; None otherwise."""
-    from nanochat_explain.locate import _git
+    from nanochat_explain.source.locate import _git
 
     if source.bundle is not None:
         return None
@@ -187,12 +187,12 @@ def update(files: tuple[str, ...], repo: str | None, check: bool,
     leaves the first untouched."""
     import difflib
 
-    from nanochat_explain.app import catalog, resolve, with_depth
-    from nanochat_explain.cache import FactsCache
+    from nanochat_explain.commands.app import catalog, resolve, with_depth
+    from nanochat_explain.commands.files import write_atomic
     from nanochat_explain.core import Session
-    from nanochat_explain.files import write_atomic
-    from nanochat_explain.locate import at_ref, locate
     from nanochat_explain.render import Options, markdown
+    from nanochat_explain.source.cache import FactsCache
+    from nanochat_explain.source.locate import at_ref, locate
 
     source = locate(repo)
     cat = catalog(templates_dir, cache)

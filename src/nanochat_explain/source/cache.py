@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from nanochat_explain.facts import FileFacts, from_data, to_data
+from nanochat_explain.facts.model import FileFacts, from_data, to_data
 
 ENV_VAR = "NANOCHAT_EXPLAIN_CACHE"
 # Bump when the extractor or the facts' shape changes: old entries are then never read.

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from nanochat_explain.claims import KINDS
+from nanochat_explain.claims.checks import KINDS
 from nanochat_explain.errors import TemplateError
-from nanochat_explain.facts import canonical_forms, remember
+from nanochat_explain.facts.model import canonical_forms, remember
 from nanochat_explain.model import (
     Box,
     ClaimSpec,
@@ -23,7 +23,7 @@ from nanochat_explain.model import (
 )
 
 if TYPE_CHECKING:
-    from nanochat_explain.yamlsafe import Path_
+    from nanochat_explain.templates.yamlsafe import Path_
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -101,7 +101,7 @@ class _Ctx:
         return self.lines.get(())
 
     def error(self, message: str, path: Path_) -> TemplateError:
-        from nanochat_explain.yamlsafe import key_text
+        from nanochat_explain.templates.yamlsafe import key_text
 
         return TemplateError(message, file=self.filename, line=self.line(path),
                              key=key_text(path) or None)
@@ -178,7 +178,7 @@ def _relpath(ctx: _Ctx, value: str, path: Path_) -> str:
 
 def parse(text: str, filename: str) -> Template:
     """Validate one template's text; raise :class:`TemplateError` naming file, line and key."""
-    from nanochat_explain import yamlsafe  # only when the template cache misses
+    from nanochat_explain.templates import yamlsafe  # only when the template cache misses
 
     data, lines = yamlsafe.load(text, filename)
     ctx = _Ctx(filename, lines)
@@ -448,7 +448,7 @@ class Catalog:
     def of(cls, templates: Iterable[Template]) -> Catalog:
         import pickle
 
-        from nanochat_explain.uncovered import mentioned_names
+        from nanochat_explain.facts.uncovered import mentioned_names
 
         templates = tuple(templates)
         catalog = cls(tuple(t.module for t in templates),
@@ -511,7 +511,7 @@ def load_packaged(cache: bool = True) -> Catalog:
     shipped = _unpack(_read_bytes(package / "data" / PREBUILT), key)
     if shipped is not None:
         return shipped
-    from nanochat_explain.cache import memo
+    from nanochat_explain.source.cache import memo
 
     return memo("templates", [key], Catalog,
                 lambda: _catalog([parse(text, name) for name, text in texts]))
@@ -519,19 +519,19 @@ def load_packaged(cache: bool = True) -> Catalog:
 
 PREBUILT = "templates.pickle"
 # the package's own folder: importlib.resources would cost more to import than all of this
-PACKAGE = Path(__file__).resolve().parent
-_VALIDATION_CODE = ("templates.py", "model.py", "claims.py", "yamlsafe.py", "facts.py",
-                    "uncovered.py", "commentclaim.py", "canon.py")
+PACKAGE = Path(__file__).resolve().parent.parent
+_VALIDATION_CODE = ("templates/load.py", "model.py", "claims/checks.py", "templates/yamlsafe.py",
+                    "facts/model.py", "facts/uncovered.py", "claims/comment.py", "facts/canon.py")
 
 
 def _packaged_texts() -> list[tuple[str, str]]:
-    folder = PACKAGE / "templates"
+    folder = PACKAGE / "data" / "templates"
     return [(e.name, e.read_text(encoding="utf-8"))
             for e in sorted(folder.iterdir(), key=lambda e: e.name) if e.name.endswith(".yaml")]
 
 
 def packaged_key(texts: list[tuple[str, str]] | None = None) -> str:
-    from nanochat_explain.cache import digest
+    from nanochat_explain.source.cache import digest
 
     code = [(PACKAGE / m).read_text(encoding="utf-8") for m in _VALIDATION_CODE]
     return digest("templates", *code,

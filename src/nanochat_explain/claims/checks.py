@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
 
-from nanochat_explain.canon import unparse
-from nanochat_explain.facts import Assign, Call, Class, FileFacts, Function, canonical
+from nanochat_explain.facts.canon import unparse
+from nanochat_explain.facts.model import Assign, Call, Class, FileFacts, Function, canonical
 from nanochat_explain.model import ClaimSpec, Status
 
 
@@ -93,7 +93,7 @@ _SKIPPED = "(not read)"
 def evaluate(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     outcome = _evaluate(claim, facts)
     if outcome.status is Status.FAIL and claim.kind in _SECOND_LOOK:
-        from nanochat_explain.meaning import view
+        from nanochat_explain.claims.meaning import view
 
         seen = view(facts, claim.symbol)
         if seen is not None:
@@ -953,4 +953,4 @@ def _check_count(claim: ClaimSpec, facts: FileFacts) -> Outcome:
 
 
 # the kinds kept in modules of their own register themselves on import
-from nanochat_explain import commentclaim  # noqa: E402, F401
+from nanochat_explain.claims import comment as commentclaim  # noqa: E402, F401

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from nanochat_explain.errors import ExplainError, SourceError
-from nanochat_explain.facts import FileFacts, from_data, outline, to_data
+from nanochat_explain.facts.model import FileFacts, from_data, outline, to_data
 from nanochat_explain.model import ClaimSpec
 
 SCHEMA_VERSION = 1
@@ -38,7 +38,7 @@ class Bundle:
 
 def shipped_data(facts: FileFacts, claims: Iterable[ClaimSpec] = ()) -> dict[str, Any]:
     """What a file's facts hold when they are shipped with the package, in this snapshot
-    and in the bundled facts of every upstream blob (:mod:`nanochat_explain.upstream`):
+    and in the bundled facts of every upstream blob (:mod:`nanochat_explain.source.upstream`):
     everything but the comments and docstrings no ``comment`` claim reads."""
     return to_data(quoted_only(facts, claims))
 
@@ -69,8 +69,8 @@ def build(commit: str, full: Iterable[FileFacts], outlined: Iterable[FileFacts])
 
 def quoted_only(facts: FileFacts, claims: Iterable[ClaimSpec]) -> FileFacts:
     """The facts with only the comments and docstrings that ``comment`` claims read."""
-    from nanochat_explain.claims import _Unevaluable
-    from nanochat_explain.commentclaim import matching
+    from nanochat_explain.claims.checks import _Unevaluable
+    from nanochat_explain.claims.comment import matching
 
     kept: set[object] = set()
     for claim in claims:
@@ -103,5 +103,5 @@ def parse(text: str, name: str) -> Bundle:
 
 
 def load_bundled() -> Bundle:
-    entry = Path(__file__).resolve().parent / "data" / BUNDLED
+    entry = Path(__file__).resolve().parent.parent / "data" / BUNDLED
     return parse(entry.read_text(encoding="utf-8"), BUNDLED)

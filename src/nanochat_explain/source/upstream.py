@@ -6,7 +6,7 @@ With it, a file whose content equals an upstream blob is never parsed (its git b
 ``--ref REV``, ``diff`` and ``history`` work for any upstream commit with no checkout.
 
 Rebuilt from a clone of upstream nanochat, after a template gains a source or the
-extractor changes (:data:`~nanochat_explain.cache.FACTS_VERSION`)::
+extractor changes (:data:`~nanochat_explain.source.cache.FACTS_VERSION`)::
 
     nanochat-explain snapshot --upstream --repo CLONE --force \
         -o src/nanochat_explain/data/upstream.facts.zlib
@@ -39,8 +39,8 @@ from nanochat_explain.errors import ExplainError, SourceError, UsageError
 
 if TYPE_CHECKING:
     from nanochat_explain.model import ClaimSpec
-from nanochat_explain.facts import FileFacts, from_data
-from nanochat_explain.gitwalk import Commit as GitCommit
+from nanochat_explain.facts.model import FileFacts, from_data
+from nanochat_explain.source.git import Commit as GitCommit
 
 SCHEMA_VERSION = 1
 FILE = "upstream.facts.zlib"
@@ -152,11 +152,11 @@ def build(root: Path, paths: Iterable[str], until: str = "HEAD",
     """The bundle of every commit reachable from ``until`` in the clone at ``root``."""
     import zlib
 
-    from nanochat_explain.cache import FACTS_VERSION
     from nanochat_explain.core import extract_text
-    from nanochat_explain.gitwalk import BlobReader, _run, blob_ids
-    from nanochat_explain.locate import MAX_BYTES, decode
-    from nanochat_explain.snapshot import quoting, shipped_data
+    from nanochat_explain.source.cache import FACTS_VERSION
+    from nanochat_explain.source.git import BlobReader, _run, blob_ids
+    from nanochat_explain.source.locate import MAX_BYTES, decode
+    from nanochat_explain.source.snapshot import quoting, shipped_data
 
     claims = list(claims)
 
@@ -419,7 +419,7 @@ class Upstream:
 
 @dataclass(frozen=True)
 class UpstreamRepo:
-    """The bundled upstream commits, for :func:`nanochat_explain.history.walk`: what the
+    """The bundled upstream commits, for :func:`nanochat_explain.commands.history.walk`: what the
     git plumbing answers, without git."""
 
     bundle: Upstream
@@ -450,7 +450,7 @@ class UpstreamRepo:
 def _read() -> bytes | None:
     import zlib
 
-    path = Path(__file__).resolve().parent / "data" / FILE
+    path = Path(__file__).resolve().parent.parent / "data" / FILE
     try:
         return zlib.decompress(path.read_bytes())
     except (OSError, zlib.error):
@@ -470,7 +470,7 @@ def _loaded() -> Upstream | None:
 
 def usable() -> Upstream | None:
     """The shipped bundle when this version of the extractor built it; else None."""
-    from nanochat_explain.cache import FACTS_VERSION
+    from nanochat_explain.source.cache import FACTS_VERSION
 
     found = _loaded()
     if found is None or found.schema != SCHEMA_VERSION or found.facts_version != FACTS_VERSION:
@@ -480,7 +480,7 @@ def usable() -> Upstream | None:
 
 def required(flag: str) -> Upstream:
     """The shipped bundle, or a :class:`SourceError` saying why it cannot be used."""
-    from nanochat_explain.cache import FACTS_VERSION
+    from nanochat_explain.source.cache import FACTS_VERSION
 
     found = _loaded()
     if found is None:

@@ -15,12 +15,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from nanochat_explain.cache import FactsCache
-from nanochat_explain.claims import BRIEF
+from nanochat_explain.claims.checks import BRIEF
 from nanochat_explain.errors import ExplainError
-from nanochat_explain.facts import FileFacts
-from nanochat_explain.gitwalk import BlobReader, Commit
+from nanochat_explain.facts.model import FileFacts
 from nanochat_explain.model import ClaimSpec, Template
+from nanochat_explain.source.cache import FactsCache
+from nanochat_explain.source.git import BlobReader, Commit
 
 MISSING = "missing"  # the claim's file does not exist at that commit
 
@@ -91,8 +91,8 @@ FactsOf = Callable[[str, str], FileFacts | ExplainError]  # (path, blob) -> fact
 
 
 class Repo(Protocol):
-    """Where the commits come from: a git checkout (:class:`~nanochat_explain.gitwalk.GitRepo`)
-    or the bundled upstream facts (:class:`~nanochat_explain.upstream.UpstreamRepo`)."""
+    """Where the commits come from: a git checkout (:class:`~nanochat_explain.source.git.GitRepo`)
+    or the bundled upstream facts (:class:`~nanochat_explain.source.upstream.UpstreamRepo`)."""
 
     def resolve(self, rev: str, flag: str) -> str: ...
 
@@ -108,7 +108,7 @@ def facts_reader(cache: FactsCache | None, reader: BlobReader, upstream: bool = 
     """Facts of a blob: from the bundled upstream facts (with ``upstream``) or the cache by
     blob id, else read and parsed (and cached)."""
     from nanochat_explain.core import parse_blob
-    from nanochat_explain.locate import decode
+    from nanochat_explain.source.locate import decode
 
     memo: dict[tuple[str, str], FileFacts | ExplainError] = {}
 
@@ -128,7 +128,7 @@ def facts_reader(cache: FactsCache | None, reader: BlobReader, upstream: bool = 
 
 
 def _state(claim: ClaimSpec, blob: str | None, facts_of: FactsOf) -> State:
-    from nanochat_explain.claims import evaluate
+    from nanochat_explain.claims.checks import evaluate
 
     if blob is None:
         return State(MISSING)

@@ -1,6 +1,6 @@
 """The commands that write files: ``docs``, ``snapshot`` and ``install-skill``.
 
-Every write goes through :func:`nanochat_explain.files.write_atomic`: a temporary file
+Every write goes through :func:`nanochat_explain.commands.files.write_atomic`: a temporary file
 and a rename, nothing replaced without ``force``, never through a symbolic link.
 """
 
@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from nanochat_explain.app import catalog, explain_all
+from nanochat_explain.commands.app import catalog, explain_all
 from nanochat_explain.core import Session
 from nanochat_explain.errors import ExplainError, OutputError, UsageError
-from nanochat_explain.locate import locate
+from nanochat_explain.source.locate import locate
 
 if TYPE_CHECKING:
-    from nanochat_explain.facts import FileFacts
+    from nanochat_explain.facts.model import FileFacts
 
 
 @dataclass(frozen=True)
@@ -31,15 +31,15 @@ def snapshot(repo: str | None, out: str, force: bool,
              templates_dir: str | None = None, cache: bool = True) -> SnapshotRun:
     """Facts of the files the templates read (and the outline of the rest of the coverage
     scope), written to ``out`` ("-" for standard output)."""
-    from nanochat_explain import snapshot as snap
+    from nanochat_explain.commands.files import write_atomic
     from nanochat_explain.core import COVERAGE_SCOPE
-    from nanochat_explain.files import write_atomic
+    from nanochat_explain.source import snapshot as snap
 
     source = locate(repo)
     if source.bundle is not None:
         raise UsageError("snapshot reads a nanochat checkout: pass --repo PATH or set "
                          "NANOCHAT_DIR")
-    from nanochat_explain.cache import FactsCache
+    from nanochat_explain.source.cache import FactsCache
 
     session = Session(source, cache=FactsCache() if cache else None)
     templates = catalog(templates_dir).templates
@@ -74,10 +74,11 @@ class UpstreamRun:
 def snapshot_upstream(repo: str | None, out: str, force: bool,
                       templates_dir: str | None = None, until: str = "HEAD") -> UpstreamRun:
     """The bundle of facts of every blob of every file the templates read, at every commit
-    up to ``until`` of a clone of upstream nanochat (see :mod:`nanochat_explain.upstream`)."""
-    from nanochat_explain import upstream
-    from nanochat_explain.files import write_atomic
-    from nanochat_explain.locate import head_commit
+    up to ``until`` of a clone of upstream nanochat
+    (see :mod:`nanochat_explain.source.upstream`)."""
+    from nanochat_explain.commands.files import write_atomic
+    from nanochat_explain.source import upstream
+    from nanochat_explain.source.locate import head_commit
 
     source = locate(repo)
     if source.bundled or head_commit(source.root) is None:
@@ -98,7 +99,7 @@ SKILL_PATH = ("skills", "explain", "SKILL.md")
 
 
 def skill_text() -> str:
-    return (Path(__file__).resolve().parent / "skill" / "SKILL.md").read_text(
+    return (Path(__file__).resolve().parent.parent / "data" / "skill" / "SKILL.md").read_text(
         encoding="utf-8")
 
 
@@ -121,7 +122,7 @@ def install_skill(dest: str | None, force: bool, agent: str = "claude", user: bo
     """
     import difflib
 
-    from nanochat_explain.files import write_atomic
+    from nanochat_explain.commands.files import write_atomic
 
     if agent not in AGENT_DIRS:
         raise UsageError(f"--agent {agent}: not one of {', '.join(AGENT_DIRS)}")
@@ -177,7 +178,7 @@ def docs(repo: str | None, out: str, check: bool, force: bool,
     """
     import difflib
 
-    from nanochat_explain.files import write_atomic
+    from nanochat_explain.commands.files import write_atomic
     from nanochat_explain.render import Options, markdown
 
     source = locate(repo)
@@ -204,7 +205,7 @@ def docs(repo: str | None, out: str, check: bool, force: bool,
         return DocsRun(tuple(sorted(pages)), (), "".join(chunks), run.unreadable)
     if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
         raise UsageError("--out must be a directory, not a link or a file", file=out)
-    from nanochat_explain.files import needs_write
+    from nanochat_explain.commands.files import needs_write
 
     # every file is checked before any is written: a conflict leaves the folder as it was
     # (an index.md linking to pages that were never written would be worse than nothing)

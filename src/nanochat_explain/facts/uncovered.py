@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nanochat_explain.errors import ExplainError
-from nanochat_explain.facts import Class, FileFacts, Function
+from nanochat_explain.facts.model import Class, FileFacts, Function
 from nanochat_explain.model import Template
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

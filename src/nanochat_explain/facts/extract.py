@@ -8,7 +8,7 @@ Every fact then comes from libcst's tree, which keeps what ``ast`` drops: commen
 The facts follow the source as it is written: the walk visits children in the order
 they are written, so each call's ``order`` is its place in evaluation order. A symbol's
 line is the line of its name, a starred parameter's that of its star, columns count
-characters. Expressions are kept as canonical text (:mod:`nanochat_explain.canon`):
+characters. Expressions are kept as canonical text (:mod:`nanochat_explain.facts.canon`):
 names, attributes, calls and plain constants are put together here from their parts;
 anything else is printed from its source text.
 """
@@ -23,9 +23,8 @@ from typing import Any
 
 import libcst as cst
 
-from nanochat_explain.canon import unparse_source
-from nanochat_explain.cstpos import Positions
-from nanochat_explain.facts import (
+from nanochat_explain.facts.canon import unparse_source
+from nanochat_explain.facts.model import (
     Assign,
     Call,
     Class,
@@ -35,6 +34,7 @@ from nanochat_explain.facts import (
     Function,
     Param,
 )
+from nanochat_explain.facts.positions import Positions
 
 # Nodes that canonical text never puts in parentheses, whatever surrounds them.
 _ATOMS = (cst.Name, cst.Attribute, cst.Call, cst.Subscript)

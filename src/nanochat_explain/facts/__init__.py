@@ -1,0 +1,2 @@
+"""The facts of a source file: the libcst extractor, the frozen facts it yields (names, lines,
+signatures, values, calls, comments) and the canonical text of expressions."""
