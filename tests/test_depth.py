@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 from conftest import FIXTURES, MINI
-from nanochat_explain.depth.interpreter import Interpreter, Obj, Opaque, Param, Scope, Stuck, Tensor
+from nanochat_explain.depth.interpreter import Interpreter
 from nanochat_explain.depth.phases import DepthReport, DepthUnavailable, evaluate_depth
+from nanochat_explain.depth.values import Obj, Opaque, Param, Scope, Stuck, Tensor
 
 DEPTH_MINI = FIXTURES / "depth-mini"
 GPT = "nanochat/gpt.py"

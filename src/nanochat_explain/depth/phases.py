@@ -16,11 +16,11 @@ import ast
 from dataclasses import dataclass
 from typing import Any
 
-from nanochat_explain.depth.interpreter import (
-    OPTIMIZER,
+from nanochat_explain.depth.interpreter import Interpreter
+from nanochat_explain.depth.torchnn import OPTIMIZER
+from nanochat_explain.depth.values import (
     ClassValue,
     Function,
-    Interpreter,
     Obj,
     Opaque,
     Param,
