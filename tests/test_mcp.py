@@ -245,12 +245,12 @@ def test_standard_output_carries_only_protocol(tmp_path):
 
 
 def test_the_base_install_says_how_to_get_the_server(monkeypatch):
-    import nanochat_explain
+    import nanochat_explain.commands
 
     for name in ["mcp", *(n for n in sys.modules if n.startswith("mcp."))]:
         monkeypatch.setitem(sys.modules, name, None)  # as if the extra were not installed
     monkeypatch.delitem(sys.modules, "nanochat_explain.commands.mcpserver", raising=False)
-    monkeypatch.delattr(nanochat_explain, "mcpserver", raising=False)
+    monkeypatch.delattr(nanochat_explain.commands, "mcpserver", raising=False)
     result = invoke(["mcp"])
     assert result.code == 2 and result.out == ""
     assert result.err == ("nanochat-explain: the MCP server needs the mcp extra: "

@@ -1,64 +1,34 @@
-"""The command line: flags in, one call into the core, text out, an exit code back.
-
-Exit codes (also in ``--help`` and the README):
-
-  0   success: explain rendered; check found every claim holding
-  1   check (or explain --strict) found a claim that fails or cannot be checked;
-      a --check found a stale file; find matched nothing
-  2   usage error: unknown module or option, or an invalid template
-  3   nanochat source missing or unreadable (nothing could be rendered)
-  70  internal error (a bug: please report it)
-  73  an output file or folder cannot be written
-"""
+"""The command line: flags in (their table: :mod:`nanochat_explain.commands.flags`), one
+call into the core, text out, an exit code back (:func:`run` is the one place errors become
+exit codes)."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from nanochat_explain import __version__
-from nanochat_explain.errors import (
+from nanochat_explain.commands.flags import FLAGS, SOURCE_FLAGS
+from nanochat_explain.errors import (  # every exit code, importable from here too
+    CANT_WRITE,  # noqa: F401
+    EXIT_HELP,
+    FAILED,
+    INTERNAL,
+    OK,
+    SOURCE,  # noqa: F401
+    USAGE,
     ExplainError,
-    OutputError,
-    SourceError,
-    TemplateError,
-    UsageError,
 )
 
-OK, FAILED, USAGE, SOURCE, INTERNAL, CANT_WRITE = 0, 1, 2, 3, 70, 73
+if TYPE_CHECKING:
+    from nanochat_explain.commands.files import Told
 
-EXIT_CODES = f"""\b
-Exit codes:
-  {OK}   success (explain rendered; check: every claim holds)
-  {FAILED}   check or explain --strict: a failing claim; --check: a stale file;
-      find: no match
-  {USAGE}   usage error: unknown module or option, invalid template
-  {SOURCE}   nanochat source missing or unreadable
-  {INTERNAL}  internal error (please report it)
-  {CANT_WRITE}  an output file or folder cannot be written
-"""
+EXIT_CODES = "\b\n" + EXIT_HELP  # \b: click keeps the lines as they are
 
-_ERROR_CODES: list[tuple[type[ExplainError], int]] = [
-    (UsageError, USAGE),
-    (TemplateError, USAGE),
-    (SourceError, SOURCE),
-    (OutputError, CANT_WRITE),
-]
-
-FORMAT_NAMES = ("terminal", "plain", "markdown", "json", "svg")
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def exit_code(error: ExplainError) -> int:
-    for cls, code in _ERROR_CODES:
-        if isinstance(error, cls):
-            return code
-    return USAGE
 
 
 class _DefaultGroup(click.Group):
@@ -71,68 +41,37 @@ class _DefaultGroup(click.Group):
         return super().parse_args(ctx, args)
 
 
-def _ref_option(fn: F) -> F:
-    return click.option("--ref", metavar="REV",
-                        help="Read nanochat as it was at git revision REV (from git's objects; "
-                             "the work tree is not touched).")(fn)
+def _flags(*names: str) -> Callable[[F], F]:
+    """The click options of the flags ``names``, in that order."""
 
+    def apply(fn: F) -> F:
+        for f in (FLAGS[name] for name in reversed(names)):
+            kind: Any = (click.Choice(f.choices) if f.choices else
+                         click.IntRange(*f.limits) if f.limits else None)
+            fn = click.option(*f.decls, **({"type": kind} if kind else {}), **f.settings())(fn)
+        return fn
 
-def _base_option(fn: F) -> F:
-    return click.option(
-        "--base", metavar="REV",
-        help="The revision a fork started from (default: the newest upstream nanochat commit "
-             "in the checkout's history): say which forms the fork's own commits changed, "
-             "and what upstream changed since.")(fn)
-
-
-def _depth_option(fn: F) -> F:
-    return click.option(
-        "--depth", type=click.IntRange(1, 1024), metavar="N",
-        help="Show the concrete model scripts/base_train.py builds at --depth N: config, "
-             "numeric shapes, parameters, FLOPs, KV-cache bytes, optimizer groups.")(fn)
-
-
-def _source_options(fn: F) -> F:
-    fn = click.option("--no-cache", "no_cache", is_flag=True,
-                      help="Parse every file again instead of using the facts cache "
-                           "($NANOCHAT_EXPLAIN_CACHE, default: the user cache folder).")(fn)
-    fn = click.option("--templates", "templates_dir", metavar="DIR",
-                      help="Use the templates in DIR instead of the packaged ones.")(fn)
-    fn = click.option("--repo", metavar="PATH",
-                      help="nanochat checkout (default: $NANOCHAT_DIR, else the checkout "
-                           "enclosing the current directory).")(fn)
-    return fn
-
-
-def _format_option(fn: F) -> F:
-    return click.option(
-        "--format", "fmt", type=click.Choice(FORMAT_NAMES), default=None,
-        help="Output format (default: terminal on a TTY, plain when piped).")(fn)
+    return apply
 
 
 def _emit(fmt: str | None, what: str, value: Any) -> None:
-    from nanochat_explain.render import Options, render
+    from nanochat_explain.render import for_stream
 
-    is_tty = sys.stdout.isatty()
-    fmt = fmt or ("terminal" if is_tty else "plain")
-    color = "NO_COLOR" not in os.environ and (is_tty or fmt == "terminal")
-    width = _columns() if is_tty else 100
-    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    text, color = for_stream(fmt, what, value, sys.stdout)
     # color=True stops click from stripping the escape codes rich wrote on purpose
-    click.echo(render(fmt, what, value, Options(width=width, color=color, encoding=encoding)),
-               nl=False, color=color)
+    click.echo(text, nl=False, color=color)
 
 
-def _columns() -> int:
-    try:
-        return int(os.environ.get("COLUMNS") or os.get_terminal_size(sys.stdout.fileno()).columns)
-    except (OSError, ValueError):
-        return 100
+def _warn(errors: tuple[ExplainError, ...], notes: tuple[str, ...] = ()) -> None:
+    for said in (*notes, *errors):
+        click.echo(f"nanochat-explain: {said}", err=True)
 
 
-def _warn(errors: tuple[ExplainError, ...]) -> None:
-    for error in errors:
-        click.echo(f"nanochat-explain: {error}", err=True)
+def _tell(told: Told) -> int:
+    click.echo(told.out, nl=False)
+    for line in told.err:
+        click.echo(line, err=True)
+    return told.exit_code
 
 
 @click.group(cls=_DefaultGroup, epilog=EXIT_CODES,
@@ -152,12 +91,7 @@ def cli() -> None:
 
 @cli.command(epilog=EXIT_CODES)
 @click.argument("module")
-@_source_options
-@_ref_option
-@_base_option
-@_depth_option
-@_format_option
-@click.option("--strict", is_flag=True, help="Exit 1 when any claim fails or errors.")
+@_flags(*SOURCE_FLAGS, "ref", "base", "depth", "format", "strict")
 def explain(module: str, repo: str | None, templates_dir: str | None, no_cache: bool,
             ref: str | None, base: str | None, depth: int | None, fmt: str | None,
             strict: bool) -> int:
@@ -166,9 +100,8 @@ def explain(module: str, repo: str | None, templates_dir: str | None, no_cache: 
 
     run = app.explain(module, repo, templates_dir, cache=not no_cache, ref=ref, depth=depth,
                       base=base)
-    if run.explanation.depth_note:
-        click.echo(f"nanochat-explain: {run.explanation.depth_note}", err=True)
-    _warn(run.unreadable)
+    note = run.explanation.depth_note
+    _warn(run.unreadable, (note,) if note else ())
     _emit(fmt, "explanation", run.explanation)
     # it rendered: unreadable files are shown as unchecked claims and said on stderr
     return FAILED if strict and run.explanation.status.value != "pass" else OK
@@ -176,9 +109,7 @@ def explain(module: str, repo: str | None, templates_dir: str | None, no_cache: 
 
 @cli.command(epilog=EXIT_CODES)
 @click.argument("modules", nargs=-1)
-@_source_options
-@_ref_option
-@_format_option
+@_flags(*SOURCE_FLAGS, "ref", "format")
 def check(modules: tuple[str, ...], repo: str | None, templates_dir: str | None,
           no_cache: bool, ref: str | None, fmt: str | None) -> int:
     """Check the claims of MODULES (default: all) against the code; for CI."""
@@ -191,8 +122,7 @@ def check(modules: tuple[str, ...], repo: str | None, templates_dir: str | None,
 
 
 @cli.command(epilog=EXIT_CODES)
-@_source_options
-@_format_option
+@_flags(*SOURCE_FLAGS, "format")
 def coverage(repo: str | None, templates_dir: str | None, no_cache: bool,
              fmt: str | None) -> int:
     """List the classes and functions under nanochat/ and in scripts/base_train.py that no
@@ -204,19 +134,7 @@ def coverage(repo: str | None, templates_dir: str | None, no_cache: bool,
 
 
 @cli.command(epilog=EXIT_CODES)
-@click.option("--repo", metavar="PATH",
-              help="nanochat checkout (default: $NANOCHAT_DIR, else the enclosing checkout).")
-@click.option("--templates", "templates_dir", metavar="DIR",
-              help="Snapshot the files the templates in DIR read.")
-@click.option("-o", "--output", "out", metavar="FILE", required=True,
-              help="Where to write the snapshot ('-' for standard output).")
-@click.option("--force", is_flag=True, help="Overwrite FILE if it exists and differs.")
-@click.option("--upstream", is_flag=True,
-              help="Write instead the bundle of upstream facts (the package's "
-                   "data/upstream.facts.zlib): the facts of every version of every file the "
-                   "templates read, at every commit of the clone up to --until.")
-@click.option("--until", metavar="REV", default="HEAD", show_default=True,
-              help="With --upstream: the newest commit.")
+@_flags("repo:snapshot", "templates:snapshot", "output", "force:snapshot", "upstream", "until")
 def snapshot(repo: str | None, templates_dir: str | None, out: str, force: bool,
              upstream: bool, until: str) -> int:
     """Write a facts snapshot of a checkout: names, lines, signatures, values, calls and
@@ -224,63 +142,25 @@ def snapshot(repo: str | None, templates_dir: str | None, out: str, force: bool,
     from nanochat_explain.commands import publish
 
     if upstream:
-        built = publish.snapshot_upstream(repo, out, force, templates_dir, until)
-        if out == "-":
-            click.echo(built.data, nl=False)
-        else:
-            state = "wrote" if built.written else "unchanged:"
-            click.echo(f"{state} {out} ({built.blobs} blobs of {built.paths} files at "
-                       f"{built.commits} commits, {len(built.data):,} bytes)", err=True)
-        return OK
+        return _tell(publish.snapshot_upstream(repo, out, force, templates_dir, until).told(out))
     if until != "HEAD":
         raise click.UsageError("--until goes with --upstream")
-    run = publish.snapshot(repo, out, force, templates_dir)
-    if out == "-":
-        click.echo(run.text, nl=False)
-    else:
-        state = "wrote" if run.written else "unchanged:"
-        click.echo(f"{state} {out} ({run.files} files, nanochat@{run.commit})", err=True)
-    return OK
+    return _tell(publish.snapshot(repo, out, force, templates_dir).told(out))
 
 
 @cli.command("install-skill", epilog=EXIT_CODES)
-@click.option("--agent", type=click.Choice(("claude", "agents")), default="claude",
-              show_default=True,
-              help="claude: .claude/skills/explain/ (Claude Code); agents: "
-                   ".agents/skills/explain/ (Codex, Gemini CLI, OpenCode, Cursor).")
-@click.option("--user", is_flag=True, help="Install under the home folder, for every project.")
-@click.option("--dest", metavar="DIR",
-              help="Install under DIR (default: the nanochat checkout if one is found, else "
-                   "the current directory).")
-@click.option("--check", "check_only", is_flag=True,
-              help="Write nothing; exit 1 with a diff when the installed skill differs from "
-                   "this version's.")
-@click.option("--force", is_flag=True, help="Overwrite an existing SKILL.md that differs.")
+@_flags("agent", "user", "dest", "check:skill", "force:skill")
 def install_skill(agent: str, user: bool, dest: str | None, check_only: bool,
                   force: bool) -> int:
     """Install the /explain agent skill (the Agent Skills format)."""
     from nanochat_explain.commands import publish
 
-    run = publish.install_skill(dest, force, agent=agent, user=user, check=check_only)
-    if check_only:
-        if run.diff:
-            click.echo(run.diff, nl=False)
-            click.echo(f"nanochat-explain: {run.path} differs from this version's skill; "
-                       "update it with nanochat-explain install-skill --force", err=True)
-            return FAILED
-        click.echo(f"{run.path} is this version's skill", err=True)
-        return OK
-    click.echo(f"{'wrote' if run.written else 'unchanged:'} {run.path}")
-    return OK
+    return _tell(publish.install_skill(dest, force, agent=agent, user=user,
+                                       check=check_only).told(check_only))
 
 
 @cli.command("all", epilog=EXIT_CODES)
-@_source_options
-@_ref_option
-@_base_option
-@_depth_option
-@_format_option
-@click.option("--strict", is_flag=True, help="Exit 1 when any claim fails or errors.")
+@_flags(*SOURCE_FLAGS, "ref", "base", "depth", "format", "strict")
 def all_(repo: str | None, templates_dir: str | None, no_cache: bool, ref: str | None,
          base: str | None, depth: int | None, fmt: str | None, strict: bool) -> int:
     """Explain every module in one document (markdown gets a table of contents)."""
@@ -288,92 +168,40 @@ def all_(repo: str | None, templates_dir: str | None, no_cache: bool, ref: str |
 
     run = app.explain_all(repo, templates_dir, cache=not no_cache, ref=ref, depth=depth,
                           base=base)
-    notes = {e.depth_note for e in run.explanations if e.depth_note}
-    for note in sorted(notes):
-        click.echo(f"nanochat-explain: {note}", err=True)
-    _warn(run.unreadable)
+    _warn(run.unreadable, tuple(sorted({e.depth_note for e in run.explanations
+                                        if e.depth_note})))
     _emit(fmt, "document", list(run.explanations))
     failing = any(e.status.value != "pass" for e in run.explanations)
     return FAILED if strict and failing else OK
 
 
 @cli.command(epilog=EXIT_CODES)
-@_source_options
+@_flags(*SOURCE_FLAGS)
 @click.argument("files", nargs=-1, metavar="[FILE]...")
-@click.option("--out", "out", metavar="DIR",
-              help="Folder for one markdown file per module and an index.md.")
-@click.option("--update", "update", is_flag=True,
-              help="Fill the <!-- nanochat-explain: MODULE --> ... <!-- /nanochat-explain --> "
-                   "regions of the markdown FILEs, leaving the rest of them untouched.")
-@click.option("--check", "check_only", is_flag=True,
-              help="Write nothing; print a unified diff and exit 1 when a file (or region) "
-                   "differs from what the code says now.")
-@click.option("--force", is_flag=True,
-              help="Overwrite files in DIR that nanochat-explain did not write.")
-@click.option("--link-base", metavar="URL",
-              help="With --update: link file:line references to URL/FILE#LLINE (default: the "
-                   "commit on GitHub when the checkout's remote is there; else no links).")
+@_flags("out", "update", "check:docs", "force:docs", "link-base")
 def docs(files: tuple[str, ...], repo: str | None, templates_dir: str | None, no_cache: bool,
          out: str | None, update: bool, check_only: bool, force: bool,
          link_base: str | None) -> int:
     """Write (or with --check, verify) markdown docs of every module in a folder, or with
     --update, the explanation regions of your own markdown FILEs."""
-    from nanochat_explain.commands import publish
+    from nanochat_explain.commands import publish, regions
 
     if update == (out is not None):
         raise click.UsageError("give either --out DIR or --update FILE...")
-    if update:
-        return _update_regions(files, repo, templates_dir, no_cache, check_only, link_base)
+    if out is None:  # --update
+        if not files:
+            raise click.UsageError("--update needs the markdown FILEs whose regions to fill")
+        return _tell(regions.update(files, repo, check_only, templates_dir, cache=not no_cache,
+                                    link_base=link_base).told(check_only))
     if files or link_base is not None:
         raise click.UsageError("FILEs and --link-base go with --update")
-    assert out is not None
-    run = publish.docs(repo, out, check_only, force, templates_dir, cache=not no_cache)
-    _warn(run.unreadable)
-    if check_only:
-        if run.diff:
-            click.echo(run.diff, nl=False)
-            click.echo(f"nanochat-explain: docs in {out} differ from the code; regenerate with "
-                       f"nanochat-explain docs --out {out}", err=True)
-            return FAILED
-        click.echo(f"docs in {out} match the code ({len(run.files)} files)", err=True)
-        return SOURCE if run.unreadable else OK
-    click.echo(f"wrote {len(run.written)} of {len(run.files)} files in {out}", err=True)
-    return SOURCE if run.unreadable else OK
-
-
-def _update_regions(files: tuple[str, ...], repo: str | None, templates_dir: str | None,
-                    no_cache: bool, check_only: bool, link_base: str | None) -> int:
-    from nanochat_explain.commands import regions
-
-    if not files:
-        raise click.UsageError("--update needs the markdown FILEs whose regions to fill")
-    run = regions.update(files, repo, check_only, templates_dir, cache=not no_cache,
-                         link_base=link_base)
-    _warn(run.unreadable)
-    if check_only and run.diff:
-        click.echo(run.diff, nl=False)
-        click.echo(f"nanochat-explain: regions in {', '.join(run.changed)} differ from the "
-                   f"code; update them with nanochat-explain docs --update "
-                   f"{' '.join(run.changed)}", err=True)
-        return FAILED
-    for name, count in run.files:
-        noun = "region" if count == 1 else "regions"
-        if check_only:
-            state = "match the code:"
-        else:
-            state = "updated" if name in run.changed else "unchanged:"
-        click.echo(f"{state} {name} ({count} {noun})", err=True)
-    return SOURCE if run.unreadable else OK
+    return _tell(publish.docs(repo, out, check_only, force, templates_dir,
+                              cache=not no_cache).told(out, check_only))
 
 
 @cli.command("diff", epilog=EXIT_CODES)
 @click.argument("module")
-@click.option("--from", "base", metavar="REV", required=True, help="The older revision.")
-@click.option("--to", "head", metavar="REV", default="HEAD", show_default=True,
-              help="The newer revision.")
-@_source_options
-@click.option("--format", "fmt", type=click.Choice(("plain", "markdown", "json")),
-              default="plain", help="Output format.")
+@_flags("from", "to", *SOURCE_FLAGS, "format:text")
 def diff_(module: str, base: str, head: str, repo: str | None, templates_dir: str | None,
           no_cache: bool, fmt: str) -> int:
     """What changed in MODULE between two git revisions: claims whose status changed,
@@ -386,50 +214,24 @@ def diff_(module: str, base: str, head: str, repo: str | None, templates_dir: st
 
 @cli.command("history", epilog=EXIT_CODES)
 @click.argument("module")
-@click.option("--since", metavar="REV",
-              help="Walk only the commits after REV (default: the whole history).")
-@_source_options
-@click.option("--format", "fmt", type=click.Choice(("plain", "markdown", "json")),
-              default="plain", help="Output format.")
+@_flags("since", *SOURCE_FLAGS, "format:text")
 def history_(module: str, since: str | None, repo: str | None, templates_dir: str | None,
              no_cache: bool, fmt: str) -> int:
     """When each claim of MODULE started or stopped holding and each value read from the
     code changed, commit by commit (git blame for architecture facts)."""
     from nanochat_explain.commands import app
+    from nanochat_explain.render.progress import progress as bar
 
-    with _progress("walking commits") as progress:
+    with bar("walking commits") as progress:
         found = app.history(module, repo, since, templates_dir, cache=not no_cache,
                             progress=progress)
     _emit(fmt, "history", found)
     return OK
 
 
-@contextlib.contextmanager
-def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar on standard error when it is a terminal; nothing otherwise."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import Progress
-
-    with Progress(console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(label, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
-
-
 @cli.command("find", epilog=EXIT_CODES)
 @click.argument("query", nargs=-1)
-@_source_options
-@_ref_option
-@click.option("--limit", type=click.IntRange(1, 500), default=10, show_default=True,
-              help="How many statements to show.")
-@click.option("--format", "fmt", type=click.Choice(("plain", "markdown", "json")),
-              default="plain", help="Output format.")
+@_flags(*SOURCE_FLAGS, "ref", "limit", "format:text")
 def find_(query: tuple[str, ...], repo: str | None, templates_dir: str | None,
           no_cache: bool, ref: str | None, limit: int, fmt: str) -> int:
     """The modules and checked statements that match the words of QUERY, best first,
@@ -444,30 +246,18 @@ def find_(query: tuple[str, ...], repo: str | None, templates_dir: str | None,
 
 
 @cli.command("mcp", epilog=EXIT_CODES)
-@click.option("--repo", metavar="PATH",
-              help="nanochat checkout (default: $NANOCHAT_DIR, else the checkout enclosing the "
-                   "current directory, else the bundled facts).")
+@_flags("repo:mcp")
 def mcp_(repo: str | None) -> int:
     """Serve list_modules, explain, check, find, diff and history to MCP clients over
     stdio (needs the mcp extra: pip install 'nanochat-explain[mcp]')."""
-    try:
-        from nanochat_explain.commands import mcpserver
-    except ImportError as exc:
-        if (exc.name or "").partition(".")[0] != "mcp":
-            raise
-        raise UsageError("the MCP server needs the mcp extra: "
-                         "pip install 'nanochat-explain[mcp]'") from None
-    mcpserver.serve(repo)
+    from nanochat_explain.commands import serve
+
+    serve.mcp(repo)
     return OK
 
 
 @cli.command("list", epilog=EXIT_CODES)
-@click.option("--templates", "templates_dir", metavar="DIR",
-              help="Use the templates in DIR instead of the packaged ones.")
-@click.option("--repo", metavar="PATH",
-              help="Also say which files each module needs that this checkout lacks.")
-@_ref_option
-@_format_option
+@_flags("templates", "repo:list", "ref", "format")
 def list_(templates_dir: str | None, repo: str | None, ref: str | None,
           fmt: str | None) -> int:
     """List every module with its summary and source files (with --repo or --ref, and the
@@ -484,7 +274,7 @@ def run(args: list[str] | None = None, *, debug: bool = False) -> int:
         result = cli.main(args=args, prog_name="nanochat-explain", standalone_mode=False)
     except ExplainError as error:
         click.echo(f"nanochat-explain: {error}", err=True)
-        return exit_code(error)
+        return error.exit_code
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:

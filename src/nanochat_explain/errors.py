@@ -1,6 +1,19 @@
-"""One exception tree; the CLI maps each class to an exit code in one place."""
+"""One exception tree, each class with its exit code; the CLI turns them into exit codes in
+one place (:func:`nanochat_explain.cli.run`)."""
 
 from __future__ import annotations
+
+# The exit codes, documented in ``--help`` and the README
+OK, FAILED, USAGE, SOURCE, INTERNAL, CANT_WRITE = 0, 1, 2, 3, 70, 73
+EXIT_HELP = f"""Exit codes:
+  {OK}   success (explain rendered; check: every claim holds)
+  {FAILED}   check or explain --strict: a failing claim; --check: a stale file;
+      find: no match
+  {USAGE}   usage error: unknown module or option, invalid template
+  {SOURCE}   nanochat source missing or unreadable
+  {INTERNAL}  internal error (please report it)
+  {CANT_WRITE}  an output file or folder cannot be written
+"""
 
 
 class ExplainError(Exception):
@@ -9,6 +22,8 @@ class ExplainError(Exception):
     ``file`` and ``line`` say where the problem is, ``key`` which template key
     (when it comes from a template).
     """
+
+    exit_code = USAGE
 
     def __init__(
         self,
@@ -44,6 +59,10 @@ class TemplateError(ExplainError):
 class SourceError(ExplainError):
     """nanochat's source is missing, unreadable or not a nanochat checkout."""
 
+    exit_code = SOURCE
+
 
 class OutputError(ExplainError):
     """An output file or folder that cannot be written (or, for ``docs --check``, read)."""
+
+    exit_code = CANT_WRITE

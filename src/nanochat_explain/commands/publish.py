@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nanochat_explain.commands.app import catalog, explain_all
+from nanochat_explain.commands.files import Told
 from nanochat_explain.core import Session
 from nanochat_explain.errors import ExplainError, OutputError, UsageError
 from nanochat_explain.source.locate import locate
@@ -25,6 +26,12 @@ class SnapshotRun:
     files: int
     commit: str
     written: bool  # False when the file already held exactly this snapshot
+
+    def told(self, out: str) -> Told:
+        if out == "-":
+            return Told(out=self.text)
+        state = "wrote" if self.written else "unchanged:"
+        return Told(err=(f"{state} {out} ({self.files} files, nanochat@{self.commit})",))
 
 
 def snapshot(repo: str | None, out: str, force: bool,
@@ -70,6 +77,13 @@ class UpstreamRun:
     paths: int
     written: bool
 
+    def told(self, out: str) -> Told:
+        if out == "-":
+            return Told(out=self.data)
+        state = "wrote" if self.written else "unchanged:"
+        return Told(err=(f"{state} {out} ({self.blobs} blobs of {self.paths} files at "
+                         f"{self.commits} commits, {len(self.data):,} bytes)",))
+
 
 def snapshot_upstream(repo: str | None, out: str, force: bool,
                       templates_dir: str | None = None, until: str = "HEAD") -> UpstreamRun:
@@ -108,6 +122,15 @@ class InstallRun:
     path: Path
     written: bool  # False when an identical file was already there (or with check)
     diff: str = ""  # with check: how the installed file differs from this version's
+
+    def told(self, check: bool) -> Told:
+        if not check:
+            return Told(out=f"{'wrote' if self.written else 'unchanged:'} {self.path}\n")
+        if self.diff:
+            return Told(out=self.diff, stale=True, err=(
+                f"nanochat-explain: {self.path} differs from this version's skill; update it "
+                "with nanochat-explain install-skill --force",))
+        return Told(err=(f"{self.path} is this version's skill",))
 
 
 def install_skill(dest: str | None, force: bool, agent: str = "claude", user: bool = False,
@@ -166,6 +189,16 @@ class DocsRun:
     written: tuple[str, ...]
     diff: str  # with check: a unified diff of what differs on disk; empty when all agree
     unreadable: tuple[ExplainError, ...]
+
+    def told(self, out: str, check: bool) -> Told:
+        warnings = tuple(f"nanochat-explain: {e}" for e in self.unreadable)
+        if check and self.diff:
+            return Told(out=self.diff, stale=True, err=(
+                *warnings, f"nanochat-explain: docs in {out} differ from the code; "
+                f"regenerate with nanochat-explain docs --out {out}"))
+        said = (f"docs in {out} match the code ({len(self.files)} files)" if check else
+                f"wrote {len(self.written)} of {len(self.files)} files in {out}")
+        return Told(err=(*warnings, said), unreadable=bool(self.unreadable))
 
 
 def docs(repo: str | None, out: str, check: bool, force: bool,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nanochat_explain.commands.files import Told
 from nanochat_explain.errors import ExplainError, OutputError, UsageError
 
 if TYPE_CHECKING:
@@ -177,6 +178,22 @@ class UpdateRun:
     changed: tuple[str, ...]  # files whose regions differ from what the code says now
     diff: str  # unified diff of every change (empty when all agree)
     unreadable: tuple[ExplainError, ...]
+
+    def told(self, check: bool) -> Told:
+        lines = [f"nanochat-explain: {e}" for e in self.unreadable]
+        if check and self.diff:
+            return Told(out=self.diff, stale=True, err=(
+                *lines, f"nanochat-explain: regions in {', '.join(self.changed)} differ from "
+                f"the code; update them with nanochat-explain docs --update "
+                f"{' '.join(self.changed)}"))
+        for name, count in self.files:
+            noun = "region" if count == 1 else "regions"
+            if check:
+                state = "match the code:"
+            else:
+                state = "updated" if name in self.changed else "unchanged:"
+            lines.append(f"{state} {name} ({count} {noun})")
+        return Told(err=tuple(lines), unreadable=bool(self.unreadable))
 
 
 def update(files: tuple[str, ...], repo: str | None, check: bool,

@@ -7,8 +7,9 @@ pay for rich when it prints JSON.
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 
 FORMATS = ("terminal", "plain", "markdown", "json", "svg")
 
@@ -40,3 +41,21 @@ def render(fmt: str, what: str, value: Any, options: Options | None = None) -> s
     options = options or Options()
     fn = getattr(_module(fmt), what)
     return fit(fmt, str(fn(value, options)), options.encoding)
+
+
+def for_stream(fmt: str | None, what: str, value: Any, stream: TextIO) -> tuple[str, bool]:
+    """``value`` rendered for ``stream``, and whether in colour: by default in the terminal
+    format on a terminal, at its width, else plain; never in colour with ``NO_COLOR``."""
+    is_tty = stream.isatty()
+    fmt = fmt or ("terminal" if is_tty else "plain")
+    color = "NO_COLOR" not in os.environ and (is_tty or fmt == "terminal")
+    width = _columns(stream) if is_tty else 100
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    return render(fmt, what, value, Options(width=width, color=color, encoding=encoding)), color
+
+
+def _columns(stream: TextIO) -> int:
+    try:
+        return int(os.environ.get("COLUMNS") or os.get_terminal_size(stream.fileno()).columns)
+    except (OSError, ValueError):
+        return 100
