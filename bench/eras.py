@@ -19,11 +19,11 @@ import sys
 
 from nanochat_explain.commands.app import catalog
 from nanochat_explain.core import Session
+from nanochat_explain.queries.timeline import first_parent_commits
 from nanochat_explain.render import render
 from nanochat_explain.source.cache import FactsCache
 from nanochat_explain.source.git import _run
 from nanochat_explain.source.locate import at_ref, locate
-from nanochat_explain.source.timeline import first_parent_commits
 from nanochat_explain.templates.forms import shown_items
 
 TARGET = 0.98

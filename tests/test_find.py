@@ -7,7 +7,7 @@ import json
 import pytest
 
 from conftest import MINI, apply_drift, invoke, load_drifts
-from nanochat_explain.commands.find import terms, vocabulary
+from nanochat_explain.queries.find import terms, vocabulary
 from nanochat_explain.templates.load import load_packaged
 
 

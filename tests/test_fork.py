@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import invoke
-from nanochat_explain.source import timeline
+from nanochat_explain.queries import timeline
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -64,7 +64,7 @@ def test_the_base_is_found_in_the_history(fork, monkeypatch):
 
 
 def test_what_upstream_changed_since_the_base(fork, monkeypatch):
-    from nanochat_explain.commands.fork import Change
+    from nanochat_explain.queries.fork import Change
 
     repo, base = fork
     monkeypatch.setattr(timeline, "runs_of", lambda module, key: (

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 
 from conftest import invoke
-from nanochat_explain.source import timeline
+from nanochat_explain.queries import timeline
 from nanochat_explain.templates.load import PACKAGE, load_packaged
 from test_eras import holding_share
 
@@ -53,7 +53,7 @@ def test_every_item_with_forms_has_its_runs():
     shipped = {(m, k) for m, items in data["modules"].items() for k in items}
     assert shipped == set(expected), (
         "data/forms.json is stale; rebuild it: "
-        "python -m nanochat_explain.source.timeline --repo CLONE")
+        "python -m nanochat_explain.queries.timeline --repo CLONE")
     for (module, key), labels in expected.items():
         runs = timeline.runs_of(module, key)
         assert runs and all(run.form in labels for run in runs), (module, key)

@@ -292,7 +292,7 @@ def test_shipped_bundle_is_the_rebuild_of_upstream(tmp_path):
 
 
 def test_a_second_history_walk_is_read_back(clone, use, tmp_path, monkeypatch):
-    import nanochat_explain.commands.history as history
+    import nanochat_explain.queries.history as history
 
     monkeypatch.setenv("NANOCHAT_EXPLAIN_CACHE", str(tmp_path / "cache"))
     args = ["history", "rotary", "--repo", str(clone), "--format", "json"]

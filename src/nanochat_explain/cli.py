@@ -24,7 +24,7 @@ from nanochat_explain.errors import (  # every exit code, importable from here t
 )
 
 if TYPE_CHECKING:
-    from nanochat_explain.commands.files import Told
+    from nanochat_explain.commands.publish import Told
 
 EXIT_CODES = "\b\n" + EXIT_HELP  # \b: click keeps the lines as they are
 

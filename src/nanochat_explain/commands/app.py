@@ -18,9 +18,9 @@ from nanochat_explain.source.locate import locate
 from nanochat_explain.templates.load import Catalog, load_dir, load_packaged
 
 if TYPE_CHECKING:
-    from nanochat_explain.commands.diff import ModuleDiff
-    from nanochat_explain.commands.find import FindReport
-    from nanochat_explain.commands.history import ModuleHistory, Progress
+    from nanochat_explain.queries.diff import ModuleDiff
+    from nanochat_explain.queries.find import FindReport
+    from nanochat_explain.queries.history import ModuleHistory, Progress
     from nanochat_explain.reports import CheckReport, CoverageReport, Listing
 
 
@@ -118,9 +118,9 @@ def fork_base(session: Session, base: str | None) -> tuple[Session, str, bool] |
         if base is not None:
             raise UsageError(f"--base {base}: needs a git checkout (--repo PATH)")
         return None
-    from nanochat_explain.commands.fork import find_base
+    from nanochat_explain.queries.fork import find_base
+    from nanochat_explain.queries.timeline import upstream_commits
     from nanochat_explain.source.git import resolve as resolve_rev
-    from nanochat_explain.source.timeline import upstream_commits
 
     if base is not None:
         sha = resolve_rev(source.root, base, "--base")
@@ -140,7 +140,7 @@ def with_fork(session: Session, exp: Explanation, base: str | None) -> Explanati
     found = fork_base(session, base)
     if found is None:
         return exp
-    from nanochat_explain.commands.fork import drift
+    from nanochat_explain.queries.fork import drift
 
     at, sha, named = found
     return dataclasses.replace(exp, fork=drift(session, at, exp, sha, named))
@@ -238,7 +238,7 @@ def explain_all(repo: str | None, templates_dir: str | None = None,
                 depth: int | None = None, base: str | None = None) -> AllRun:
     import dataclasses
 
-    from nanochat_explain.commands.fork import drift
+    from nanochat_explain.queries.fork import drift
 
     session = _session(repo, cache, label, ref)
     cat = catalog(templates_dir, cache)
@@ -255,7 +255,7 @@ def explain_all(repo: str | None, templates_dir: str | None = None,
 def diff(module: str, repo: str | None, base: str, head: str,
          templates_dir: str | None = None, cache: bool = True) -> ModuleDiff:
     """The module's claims, values and symbols that changed from ``base`` to ``head``."""
-    from nanochat_explain.commands.diff import diff as module_diff
+    from nanochat_explain.queries.diff import diff as module_diff
 
     template = resolve(catalog(templates_dir, cache), module)
     # with no git checkout, upstream revisions are read from the bundled upstream facts
@@ -269,10 +269,11 @@ def history(module: str, repo: str | None, since: str | None,
             templates_dir: str | None = None, cache: bool = True,
             progress: Progress | None = None) -> ModuleHistory:
     """When each claim of ``module`` started or stopped holding, and each value changed."""
-    from nanochat_explain.commands.history import facts_reader, walk
+    from nanochat_explain.queries.history import facts_reader, walk
     from nanochat_explain.source.cache import FactsCache
     from nanochat_explain.source.git import BlobReader, GitRepo
-    from nanochat_explain.source.locate import MAX_BYTES, head_sha
+    from nanochat_explain.source.locate import head_sha
+    from nanochat_explain.source.text import MAX_BYTES
     from nanochat_explain.source.upstream import UpstreamRepo, required, usable
 
     template = resolve(catalog(templates_dir, cache), module)
@@ -304,7 +305,7 @@ def history(module: str, repo: str | None, since: str | None,
     # the commit, the template, the code that evaluates claims and the bundle it read
     import pickle
 
-    from nanochat_explain.commands.history import ModuleHistory
+    from nanochat_explain.queries.history import ModuleHistory
     from nanochat_explain.source.cache import memo
     from nanochat_explain.source.upstream import FILE
 
@@ -322,7 +323,7 @@ def history(module: str, repo: str | None, since: str | None,
 
 
 # the code a history's result depends on besides the template and the facts
-_HISTORY_CODE = ("commands/history.py", "claims/checks.py", "claims/meaning.py", "facts/model.py",
+_HISTORY_CODE = ("queries/history.py", "claims/checks.py", "claims/meaning.py", "facts/model.py",
                  "source/upstream.py", "source/git.py", "templates/forms.py")
 
 
@@ -349,7 +350,7 @@ def check(modules: tuple[str, ...], repo: str | None,
 def find(query: str, repo: str | None, templates_dir: str | None = None,
          cache: bool = True, ref: str | None = None, limit: int = 10) -> FindReport:
     """The modules and checked statements matching the words of ``query``, best first."""
-    from nanochat_explain.commands.find import find as find_in
+    from nanochat_explain.queries.find import find as find_in
 
     session = _session(repo, cache, ref=ref)
     exps = [session.explain(t) for t in catalog(templates_dir, cache).templates]

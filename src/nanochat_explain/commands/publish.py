@@ -1,6 +1,6 @@
 """The commands that write files: ``docs``, ``snapshot`` and ``install-skill``.
 
-Every write goes through :func:`nanochat_explain.commands.files.write_atomic`: a temporary file
+Every write goes through :func:`nanochat_explain.source.files.write_atomic`: a temporary file
 and a rename, nothing replaced without ``force``, never through a symbolic link.
 """
 
@@ -11,13 +11,28 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nanochat_explain.commands.app import catalog, explain_all
-from nanochat_explain.commands.files import Told
 from nanochat_explain.core import Session
-from nanochat_explain.errors import ExplainError, OutputError, UsageError
+from nanochat_explain.errors import FAILED, OK, SOURCE, ExplainError, OutputError, UsageError
 from nanochat_explain.source.locate import locate
 
 if TYPE_CHECKING:
     from nanochat_explain.facts.model import FileFacts
+
+
+@dataclass(frozen=True)
+class Told:
+    """What a command that writes files has to say: ``out`` for standard output, ``err``
+    lines for standard error, and whether a check found a file stale or a source could not
+    be read (the CLI turns those into exit codes)."""
+
+    out: str | bytes = ""
+    err: tuple[str, ...] = ()
+    stale: bool = False
+    unreadable: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        return FAILED if self.stale else SOURCE if self.unreadable else OK
 
 
 @dataclass(frozen=True)
@@ -38,9 +53,9 @@ def snapshot(repo: str | None, out: str, force: bool,
              templates_dir: str | None = None, cache: bool = True) -> SnapshotRun:
     """Facts of the files the templates read (and the outline of the rest of the coverage
     scope), written to ``out`` ("-" for standard output)."""
-    from nanochat_explain.commands.files import write_atomic
     from nanochat_explain.core import COVERAGE_SCOPE
     from nanochat_explain.source import snapshot as snap
+    from nanochat_explain.source.files import write_atomic
 
     source = locate(repo)
     if source.bundle is not None:
@@ -90,8 +105,8 @@ def snapshot_upstream(repo: str | None, out: str, force: bool,
     """The bundle of facts of every blob of every file the templates read, at every commit
     up to ``until`` of a clone of upstream nanochat
     (see :mod:`nanochat_explain.source.upstream`)."""
-    from nanochat_explain.commands.files import write_atomic
     from nanochat_explain.source import upstream
+    from nanochat_explain.source.files import write_atomic
     from nanochat_explain.source.locate import head_commit
 
     source = locate(repo)
@@ -145,7 +160,7 @@ def install_skill(dest: str | None, force: bool, agent: str = "claude", user: bo
     """
     import difflib
 
-    from nanochat_explain.commands.files import write_atomic
+    from nanochat_explain.source.files import write_atomic
 
     if agent not in AGENT_DIRS:
         raise UsageError(f"--agent {agent}: not one of {', '.join(AGENT_DIRS)}")
@@ -211,8 +226,8 @@ def docs(repo: str | None, out: str, check: bool, force: bool,
     """
     import difflib
 
-    from nanochat_explain.commands.files import write_atomic
     from nanochat_explain.render import Options, markdown
+    from nanochat_explain.source.files import write_atomic
 
     source = locate(repo)
     label = (f"nanochat@{source.commit} (bundled facts)" if source.bundle is not None
@@ -238,7 +253,7 @@ def docs(repo: str | None, out: str, check: bool, force: bool,
         return DocsRun(tuple(sorted(pages)), (), "".join(chunks), run.unreadable)
     if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
         raise UsageError("--out must be a directory, not a link or a file", file=out)
-    from nanochat_explain.commands.files import needs_write
+    from nanochat_explain.source.files import needs_write
 
     # every file is checked before any is written: a conflict leaves the folder as it was
     # (an index.md linking to pages that were never written would be worse than nothing)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from nanochat_explain.commands.files import Told
+from nanochat_explain.commands.publish import Told
 from nanochat_explain.errors import ExplainError, OutputError, UsageError
 
 if TYPE_CHECKING:
@@ -205,10 +205,10 @@ def update(files: tuple[str, ...], repo: str | None, check: bool,
     import difflib
 
     from nanochat_explain.commands.app import catalog, resolve, with_depth
-    from nanochat_explain.commands.files import write_atomic
     from nanochat_explain.core import Session
     from nanochat_explain.render import Options, markdown
     from nanochat_explain.source.cache import FactsCache
+    from nanochat_explain.source.files import write_atomic
     from nanochat_explain.source.locate import at_ref, locate
 
     source = locate(repo)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from nanochat_explain.depth.argparser import NAMESPACE
 from nanochat_explain.depth.builtin import native_method
@@ -43,8 +43,7 @@ from nanochat_explain.depth.values import (
 )
 
 if TYPE_CHECKING:
-    from nanochat_explain.depth.interpreter import Interpreter
-    from nanochat_explain.depth.values import BuiltinInit, Value
+    from nanochat_explain.depth.values import BuiltinInit, Evaluator, Value
 
 
 class Access(Machine):
@@ -183,7 +182,7 @@ class Access(Machine):
         if name == "dim":
             return Builtin("dim", lambda i, a, k, n: len(shape))
         if name == "size":
-            def size(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
+            def size(i: Evaluator, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
                 dim = a[0] if a else k.get("dim")
                 if dim is None:
                     return shape
@@ -302,7 +301,7 @@ class Access(Machine):
             return
         if isinstance(v, Obj) and v.cls is MODULEDICT and isinstance(index, str):
             v.modules.pop(index, None)
-            _add_child(cast("Interpreter", self), v, index, value, node)
+            _add_child(self, v, index, value, node)
             return
         if isinstance(v, dict):
             try:
@@ -337,7 +336,7 @@ class Access(Machine):
         return out
 
 
-def _no_init(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
+def _no_init(i: Evaluator, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
     return None
 
 

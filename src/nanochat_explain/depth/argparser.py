@@ -9,17 +9,16 @@ from typing import TYPE_CHECKING
 from nanochat_explain.depth.values import Builtin, BuiltinClass, Obj
 
 if TYPE_CHECKING:
-    from nanochat_explain.depth.interpreter import Interpreter
-    from nanochat_explain.depth.values import Value
+    from nanochat_explain.depth.values import Evaluator, Value
 
 
-def _parser_init(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value],
+def _parser_init(i: Evaluator, obj: Obj, a: list[Value], k: dict[str, Value],
                  n: ast.AST) -> None:
     obj.plain["_arguments"] = {}
     obj.plain["_defaults"] = {}
 
 
-def _p_add_argument(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value],
+def _p_add_argument(i: Evaluator, obj: Obj, a: list[Value], k: dict[str, Value],
                     n: ast.AST) -> Value:
     flags = [f for f in a if isinstance(f, str)]
     if not flags or len(flags) != len(a):
@@ -51,7 +50,7 @@ def _p_add_argument(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value
     return i.opaque("an argparse action", n)
 
 
-def _p_parse_args(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value],
+def _p_parse_args(i: Evaluator, obj: Obj, a: list[Value], k: dict[str, Value],
                   n: ast.AST) -> Value:
     namespace = Obj(NAMESPACE)
     namespace.plain.update(obj.plain["_arguments"])
@@ -60,13 +59,13 @@ def _p_parse_args(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value],
     return namespace
 
 
-def _p_set_defaults(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value],
+def _p_set_defaults(i: Evaluator, obj: Obj, a: list[Value], k: dict[str, Value],
                     n: ast.AST) -> Value:
     obj.plain["_defaults"].update(k)
     return None
 
 
-def _p_group(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
+def _p_group(i: Evaluator, obj: Obj, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
     return obj
 
 

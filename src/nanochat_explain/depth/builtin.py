@@ -33,19 +33,19 @@ from nanochat_explain.depth.values import (
 )
 
 if TYPE_CHECKING:
-    from nanochat_explain.depth.interpreter import Interpreter
+    from nanochat_explain.depth.values import Evaluator
 
 
-BuiltinImpl = Callable[["Interpreter", list[Value], dict[str, Value], ast.AST], Value]
+BuiltinImpl = Callable[["Evaluator", list[Value], dict[str, Value], ast.AST], Value]
 
 
 def _arity(name: str, args: list[Value], kwargs: dict[str, Value], low: int, high: int,
-           allowed: tuple[str, ...], interp: Interpreter, node: ast.AST) -> None:
+           allowed: tuple[str, ...], interp: Evaluator, node: ast.AST) -> None:
     if not low <= len(args) <= high or any(k not in allowed for k in kwargs):
         raise Stuck(f"{name}() called with arguments it does not take", interp.where(node))
 
 
-def _b_range(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
+def _b_range(i: Evaluator, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
     _arity("range", a, k, 1, 3, (), i, n)
     if (o := _first_opaque(a, k)) is not None:
         return o
@@ -54,7 +54,7 @@ def _b_range(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) ->
     return range(*a)
 
 
-def _b_len(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
+def _b_len(i: Evaluator, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
     _arity("len", a, k, 1, 1, (), i, n)
     v = a[0]
     if isinstance(v, Opaque):
@@ -78,7 +78,7 @@ def _b_len(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> V
 
 
 def _b_minmax(which: str) -> BuiltinImpl:
-    def impl(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
+    def impl(i: Evaluator, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
         _arity(which, a, k, 1, MAX_ITEMS, ("key", "default"), i, n)
         if (o := _first_opaque(a, k)) is not None:
             return o
@@ -99,7 +99,7 @@ def _b_minmax(which: str) -> BuiltinImpl:
     return impl
 
 
-def _b_sum(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
+def _b_sum(i: Evaluator, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
     _arity("sum", a, k, 1, 2, ("start",), i, n)
     if isinstance(a[0], Opaque):
         return a[0]
@@ -109,7 +109,7 @@ def _b_sum(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> V
     return total
 
 
-def _b_sorted(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
+def _b_sorted(i: Evaluator, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
     _arity("sorted", a, k, 1, 1, ("key", "reverse"), i, n)
     if (o := _first_opaque(a, k)) is not None:
         return o
@@ -127,24 +127,24 @@ def _b_sorted(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -
     return [items[j] for j in order]
 
 
-def _b_list(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
+def _b_list(i: Evaluator, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
     _arity("list", a, k, 0, 1, (), i, n)
     if a and isinstance(a[0], Opaque):
         return a[0]
     return i.materialize(a[0], n) if a else []
 
 
-def _b_tuple(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
+def _b_tuple(i: Evaluator, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
     v = _b_list(i, a, k, n)
     return v if isinstance(v, Opaque) else tuple(v)
 
 
-def _b_set(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
+def _b_set(i: Evaluator, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
     v = _b_list(i, a, k, n)
     return v if isinstance(v, Opaque) else i.make_set(v, n)
 
 
-def _b_dict(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
+def _b_dict(i: Evaluator, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
     if len(a) > 1:
         raise Stuck("dict() takes at most one positional argument", i.where(n))
     out: dict[Value, Value] = {}
@@ -167,7 +167,7 @@ def _b_dict(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> 
     return out
 
 
-def _b_str(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
+def _b_str(i: Evaluator, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
     _arity("str", a, k, 0, 1, (), i, n)
     if not a:
         return ""
@@ -186,7 +186,7 @@ def _b_str(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> V
     return text
 
 
-def _b_int(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
+def _b_int(i: Evaluator, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
     _arity("int", a, k, 0, 2, ("base",), i, n)
     if (o := _first_opaque(a, k)) is not None:
         return o
@@ -206,7 +206,7 @@ def _b_int(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> V
     return i.opaque(f"int() of {describe(v)}", n)
 
 
-def _b_float(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
+def _b_float(i: Evaluator, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
     _arity("float", a, k, 0, 1, (), i, n)
     if not a:
         return 0.0
@@ -221,12 +221,12 @@ def _b_float(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) ->
     return i.opaque(f"float() of {describe(v)}", n)
 
 
-def _b_bool(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
+def _b_bool(i: Evaluator, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
     _arity("bool", a, k, 0, 1, (), i, n)
     return i.truth_or_opaque(a[0], n) if a else False
 
 
-def _b_abs(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
+def _b_abs(i: Evaluator, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
     _arity("abs", a, k, 1, 1, (), i, n)
     v = a[0]
     if isinstance(v, Opaque):
@@ -238,7 +238,7 @@ def _b_abs(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> V
     return i.opaque(f"abs() of {describe(v)}", n)
 
 
-def _b_round(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
+def _b_round(i: Evaluator, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
     _arity("round", a, k, 1, 2, ("ndigits",), i, n)
     if (o := _first_opaque(a, k)) is not None:
         return o
@@ -252,19 +252,19 @@ def _b_round(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) ->
         raise Stuck(f"round(): {exc}", i.where(n)) from None
 
 
-def _b_pow(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
+def _b_pow(i: Evaluator, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
     _arity("pow", a, k, 2, 2, (), i, n)
     return i.binop(ast.Pow(), a[0], a[1], n)
 
 
-def _b_divmod(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
+def _b_divmod(i: Evaluator, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
     _arity("divmod", a, k, 2, 2, (), i, n)
     q = i.binop(ast.FloorDiv(), a[0], a[1], n)
     r = i.binop(ast.Mod(), a[0], a[1], n)
     return q if isinstance(q, Opaque) else r if isinstance(r, Opaque) else (q, r)
 
 
-def _b_isinstance(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
+def _b_isinstance(i: Evaluator, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
     _arity("isinstance", a, k, 2, 2, (), i, n)
     obj, info = a
     if isinstance(obj, Opaque):
@@ -289,7 +289,7 @@ def _b_isinstance(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AS
     return result
 
 
-def _b_enumerate(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
+def _b_enumerate(i: Evaluator, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
     _arity("enumerate", a, k, 1, 2, ("start",), i, n)
     if (o := _first_opaque(a, k)) is not None:
         return o
@@ -299,7 +299,7 @@ def _b_enumerate(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST
     return [(start + j, x) for j, x in enumerate(i.materialize(a[0], n))]
 
 
-def _b_zip(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
+def _b_zip(i: Evaluator, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
     _arity("zip", a, k, 0, 64, ("strict",), i, n)
     if (o := _first_opaque(a, k)) is not None:
         return o
@@ -309,7 +309,7 @@ def _b_zip(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> V
     return list(zip(*lists, strict=False))
 
 
-def _b_reversed(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
+def _b_reversed(i: Evaluator, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
     _arity("reversed", a, k, 1, 1, (), i, n)
     if isinstance(a[0], Opaque):
         return a[0]
@@ -317,7 +317,7 @@ def _b_reversed(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST)
 
 
 def _b_allany(which: str) -> BuiltinImpl:
-    def impl(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
+    def impl(i: Evaluator, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
         _arity(which, a, k, 1, 1, (), i, n)
         if isinstance(a[0], Opaque):
             return a[0]
@@ -332,7 +332,7 @@ def _b_allany(which: str) -> BuiltinImpl:
     return impl
 
 
-def _b_super(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
+def _b_super(i: Evaluator, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
     if len(a) == 2 and isinstance(a[0], ClassValue):
         return Super(a[1], a[0])
     if a or k or not i.frames:
@@ -344,7 +344,7 @@ def _b_super(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) ->
 
 
 def _b_marker(name: str) -> BuiltinImpl:
-    def impl(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
+    def impl(i: Evaluator, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
         if len(a) != 1:
             raise Stuck(f"{name}() takes one function", i.where(n))
         return Wrapped(name, a[0])
@@ -424,7 +424,7 @@ def native_method(v: Value, name: str) -> Builtin | None:
     return None
 
 
-def _plain_call(i: Interpreter, v: Value, name: str, a: list[Value], k: dict[str, Value],
+def _plain_call(i: Evaluator, v: Value, name: str, a: list[Value], k: dict[str, Value],
                 n: ast.AST) -> Value:
     """Call a method natively once every argument is plain data; check the result's size."""
     if (o := _first_opaque(a, k)) is not None:
@@ -441,7 +441,7 @@ def _plain_call(i: Interpreter, v: Value, name: str, a: list[Value], k: dict[str
     return result
 
 
-def _str_method(i: Interpreter, s: str, name: str, a: list[Value], k: dict[str, Value],
+def _str_method(i: Evaluator, s: str, name: str, a: list[Value], k: dict[str, Value],
                 n: ast.AST) -> Value:
     if name == "join":
         if len(a) != 1 or k:
@@ -458,7 +458,7 @@ def _str_method(i: Interpreter, s: str, name: str, a: list[Value], k: dict[str, 
     return _plain_call(i, s, name, a, k, n)
 
 
-def _list_method(i: Interpreter, lst: list[Value], name: str, a: list[Value],
+def _list_method(i: Evaluator, lst: list[Value], name: str, a: list[Value],
                  k: dict[str, Value], n: ast.AST) -> Value:
     if name == "append" and len(a) == 1 and not k:
         lst.append(a[0])
@@ -488,7 +488,7 @@ def _list_method(i: Interpreter, lst: list[Value], name: str, a: list[Value],
     return _plain_call(i, lst, name, a, k, n)
 
 
-def _dict_method(i: Interpreter, d: dict[Value, Value], name: str, a: list[Value],
+def _dict_method(i: Evaluator, d: dict[Value, Value], name: str, a: list[Value],
                  k: dict[str, Value], n: ast.AST) -> Value:
     if name in ("keys", "values", "items") and not a and not k:
         items = list(getattr(d, name)())
@@ -522,7 +522,7 @@ def _dict_method(i: Interpreter, d: dict[Value, Value], name: str, a: list[Value
     raise Stuck(f"dict.{name}() with these arguments is not modelled", i.where(n))
 
 
-def _set_method(i: Interpreter, s: set[Value], name: str, a: list[Value], k: dict[str, Value],
+def _set_method(i: Evaluator, s: set[Value], name: str, a: list[Value], k: dict[str, Value],
                 n: ast.AST) -> Value:
     if name == "add" and len(a) == 1 and not k:
         status = _hashable(a[0])

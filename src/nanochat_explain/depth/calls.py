@@ -4,7 +4,7 @@ dataclasses, of modelled library functions; and the walk over a built model."""
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from nanochat_explain.depth.machine import Machine
 from nanochat_explain.depth.torchnn import OPTIMIZER
@@ -31,7 +31,6 @@ from nanochat_explain.depth.values import (
 )
 
 if TYPE_CHECKING:
-    from nanochat_explain.depth.interpreter import Interpreter
     from nanochat_explain.depth.values import Param, Value
 
 
@@ -45,13 +44,13 @@ class Calls(Machine):
         if isinstance(func, BoundMethod):
             return self.call(func.func, [func.self_obj, *args], kwargs, node)
         if isinstance(func, Builtin):
-            return func.impl(cast("Interpreter", self), args, kwargs, node)
+            return func.impl(self, args, kwargs, node)
         if isinstance(func, ClassValue):
             return self.instantiate(func, args, kwargs, node)
         if isinstance(func, BuiltinClass):
             obj = Obj(func)
             if func.init is not None:
-                func.init(cast("Interpreter", self), obj, args, kwargs, node)
+                func.init(self, obj, args, kwargs, node)
             elif args or kwargs:
                 raise Stuck(f"{func.name}() takes no arguments", self.where(node))
             return obj
@@ -107,7 +106,7 @@ class Calls(Machine):
                     return obj
             elif isinstance(c, BuiltinClass):
                 if c.init is not None:
-                    c.init(cast("Interpreter", self), obj, args, kwargs, node)
+                    c.init(self, obj, args, kwargs, node)
                 return obj
             else:
                 return obj  # an unmodelled base: its __init__ is unknown, obj.unknown_base says so

@@ -33,31 +33,30 @@ from nanochat_explain.depth.values import (
 )
 
 if TYPE_CHECKING:
-    from nanochat_explain.depth.interpreter import Interpreter
-    from nanochat_explain.depth.values import Value
+    from nanochat_explain.depth.values import Evaluator, Value
 
 
-def _identity(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
+def _identity(i: Evaluator, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
     if not a:
         raise Stuck("torch.compile() without a model", i.where(n))
     return a[0]
 
 
-def _dataclass(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
+def _dataclass(i: Evaluator, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
     if len(a) == 1 and isinstance(a[0], ClassValue):
         a[0].is_dataclass = True
         return a[0]
     return _DATACLASS  # @dataclass(frozen=True, ...): the decorator itself
 
 
-def _field(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
+def _field(i: Evaluator, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
     return FieldSpec(k.get("default", MISSING), k.get("default_factory", MISSING))
 
 
 def _math(name: str) -> Builtin:
     fn = getattr(math, name)
 
-    def impl(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
+    def impl(i: Evaluator, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
         if (o := _first_opaque(a, k)) is not None:
             return o
         if k or not all(isinstance(x, (bool, int, float)) for x in a):

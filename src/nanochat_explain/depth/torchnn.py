@@ -19,11 +19,10 @@ from nanochat_explain.depth.values import (
 )
 
 if TYPE_CHECKING:
-    from nanochat_explain.depth.interpreter import Interpreter
-    from nanochat_explain.depth.values import Value
+    from nanochat_explain.depth.values import Evaluator, Value
 
 
-def _dims(i: Interpreter, values: list[Value], n: ast.AST) -> tuple[int, ...] | Opaque:
+def _dims(i: Evaluator, values: list[Value], n: ast.AST) -> tuple[int, ...] | Opaque:
     for v in values:
         if isinstance(v, Opaque):
             return v
@@ -32,7 +31,7 @@ def _dims(i: Interpreter, values: list[Value], n: ast.AST) -> tuple[int, ...] | 
     return tuple(values)
 
 
-def _ready(i: Interpreter, obj: Obj, n: ast.AST) -> None:
+def _ready(i: Evaluator, obj: Obj, n: ast.AST) -> None:
     if not obj.ready and obj.unknown_base is None:
         raise Stuck("cannot assign to a module before Module.__init__() call", i.where(n))
 
@@ -42,7 +41,7 @@ def _add_param(obj: Obj, name: str, shape: tuple[int, ...] | Opaque) -> None:
     obj.register(name)
 
 
-def _linear_init(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value],
+def _linear_init(i: Evaluator, obj: Obj, a: list[Value], k: dict[str, Value],
                  n: ast.AST) -> None:
     obj.ready = True
     b = _bind_builtin("Linear", ("in_features", "out_features", "bias", "device", "dtype"),
@@ -57,7 +56,7 @@ def _linear_init(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value],
         _add_param(obj, "bias", _dims(i, [b["out_features"]], n))
 
 
-def _embedding_init(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value],
+def _embedding_init(i: Evaluator, obj: Obj, a: list[Value], k: dict[str, Value],
                     n: ast.AST) -> None:
     params = ("num_embeddings", "embedding_dim", "padding_idx", "max_norm", "norm_type",
               "scale_grad_by_freq", "sparse", "_weight", "_freeze", "device", "dtype")
@@ -68,14 +67,14 @@ def _embedding_init(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value
     _add_param(obj, "weight", _dims(i, [b["num_embeddings"], b["embedding_dim"]], n))
 
 
-def _module_init(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value],
+def _module_init(i: Evaluator, obj: Obj, a: list[Value], k: dict[str, Value],
                  n: ast.AST) -> None:
     if a or k:
         raise Stuck("nn.Module.__init__() takes no arguments", i.where(n))
     obj.ready = True
 
 
-def _add_child(i: Interpreter, obj: Obj, name: str, child: Value, n: ast.AST) -> None:
+def _add_child(i: Evaluator, obj: Obj, name: str, child: Value, n: ast.AST) -> None:
     if not (isinstance(child, Opaque) or (isinstance(child, Obj) and (
             child.is_module or child.unknown_base is not None))):
         raise Stuck(f"{obj.cls.name} entry {name} is {describe(child)}, not a module", i.where(n))
@@ -83,7 +82,7 @@ def _add_child(i: Interpreter, obj: Obj, name: str, child: Value, n: ast.AST) ->
     obj.register(name)
 
 
-def _moduledict_init(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value],
+def _moduledict_init(i: Evaluator, obj: Obj, a: list[Value], k: dict[str, Value],
                      n: ast.AST) -> None:
     obj.ready = True
     b = _bind_builtin("ModuleDict", ("modules",), {"modules": None}, a, k, i, n)
@@ -99,7 +98,7 @@ def _moduledict_init(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Valu
         _add_child(i, obj, pair[0], pair[1], n)
 
 
-def _modulelist_init(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value],
+def _modulelist_init(i: Evaluator, obj: Obj, a: list[Value], k: dict[str, Value],
                      n: ast.AST) -> None:
     obj.ready = True
     b = _bind_builtin("ModuleList", ("modules",), {"modules": None}, a, k, i, n)
@@ -111,7 +110,7 @@ def _modulelist_init(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Valu
         _add_child(i, obj, str(len(obj.modules)), child, n)
 
 
-def _sequential_init(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value],
+def _sequential_init(i: Evaluator, obj: Obj, a: list[Value], k: dict[str, Value],
                      n: ast.AST) -> None:
     obj.ready = True
     if k:
@@ -120,7 +119,7 @@ def _sequential_init(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Valu
         _add_child(i, obj, str(len(obj.modules)), child, n)
 
 
-def _m_parameters(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value],
+def _m_parameters(i: Evaluator, obj: Obj, a: list[Value], k: dict[str, Value],
                   n: ast.AST) -> Value:
     b = _bind_builtin("parameters", ("recurse",), {"recurse": True}, a, k, i, n)
     if not b["recurse"]:
@@ -128,7 +127,7 @@ def _m_parameters(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value],
     return [p for _, p in i.named_parameters(obj, n)]
 
 
-def _m_named_parameters(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value],
+def _m_named_parameters(i: Evaluator, obj: Obj, a: list[Value], k: dict[str, Value],
                         n: ast.AST) -> Value:
     b = _bind_builtin("named_parameters", ("prefix", "recurse"), {"prefix": "", "recurse": True},
                       a, k, i, n)
@@ -136,29 +135,29 @@ def _m_named_parameters(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, V
     return [(prefix + name, p) for name, p in i.named_parameters(obj, n)]
 
 
-def _m_modules(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value],
+def _m_modules(i: Evaluator, obj: Obj, a: list[Value], k: dict[str, Value],
                n: ast.AST) -> Value:
     _bind_builtin("modules", (), {}, a, k, i, n)
     return [m for _, m in i.named_modules(obj, n)]
 
 
-def _m_named_modules(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value],
+def _m_named_modules(i: Evaluator, obj: Obj, a: list[Value], k: dict[str, Value],
                      n: ast.AST) -> Value:
     _bind_builtin("named_modules", (), {}, a, k, i, n)
     return [(name, m) for name, m in i.named_modules(obj, n)]
 
 
-def _m_children(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value],
+def _m_children(i: Evaluator, obj: Obj, a: list[Value], k: dict[str, Value],
                 n: ast.AST) -> Value:
     return [m for m in obj.modules.values() if m is not None]
 
 
-def _m_named_children(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value],
+def _m_named_children(i: Evaluator, obj: Obj, a: list[Value], k: dict[str, Value],
                       n: ast.AST) -> Value:
     return [(name, m) for name, m in obj.modules.items() if m is not None]
 
 
-def _m_register_buffer(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value],
+def _m_register_buffer(i: Evaluator, obj: Obj, a: list[Value], k: dict[str, Value],
                        n: ast.AST) -> Value:
     b = _bind_builtin("register_buffer", ("name", "tensor", "persistent"), {"persistent": True},
                       a, k, i, n)
@@ -170,7 +169,7 @@ def _m_register_buffer(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Va
     return None
 
 
-def _m_register_parameter(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value],
+def _m_register_parameter(i: Evaluator, obj: Obj, a: list[Value], k: dict[str, Value],
                           n: ast.AST) -> Value:
     b = _bind_builtin("register_parameter", ("name", "param"), {}, a, k, i, n)
     _ready(i, obj, n)
@@ -181,7 +180,7 @@ def _m_register_parameter(i: Interpreter, obj: Obj, a: list[Value], k: dict[str,
     return None
 
 
-def _m_add_module(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value],
+def _m_add_module(i: Evaluator, obj: Obj, a: list[Value], k: dict[str, Value],
                   n: ast.AST) -> Value:
     b = _bind_builtin("add_module", ("name", "module"), {}, a, k, i, n)
     _ready(i, obj, n)
@@ -191,27 +190,27 @@ def _m_add_module(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value],
     return None
 
 
-def _m_keys(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
+def _m_keys(i: Evaluator, obj: Obj, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
     return list(obj.modules)
 
 
-def _m_values(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value],
+def _m_values(i: Evaluator, obj: Obj, a: list[Value], k: dict[str, Value],
               n: ast.AST) -> Value:
     return list(obj.modules.values())
 
 
-def _m_items(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
+def _m_items(i: Evaluator, obj: Obj, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
     return list(obj.modules.items())
 
 
-def _m_append(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value],
+def _m_append(i: Evaluator, obj: Obj, a: list[Value], k: dict[str, Value],
               n: ast.AST) -> Value:
     b = _bind_builtin("append", ("module",), {}, a, k, i, n)
     _add_child(i, obj, str(len(obj.modules)), b["module"], n)
     return obj
 
 
-def _m_extend(i: Interpreter, obj: Obj, a: list[Value], k: dict[str, Value],
+def _m_extend(i: Evaluator, obj: Obj, a: list[Value], k: dict[str, Value],
               n: ast.AST) -> Value:
     b = _bind_builtin("extend", ("modules",), {}, a, k, i, n)
     for child in i.materialize(b["modules"], n):
@@ -252,7 +251,7 @@ _MODULE_API = frozenset({
 
 
 def _tensor_ctor(name: str) -> Builtin:
-    def impl(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
+    def impl(i: Evaluator, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
         sizes = list(a)
         if name == "torch.full":
             sizes = sizes[:1]
@@ -262,7 +261,7 @@ def _tensor_ctor(name: str) -> Builtin:
     return Builtin(name, impl)
 
 
-def _parameter(i: Interpreter, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
+def _parameter(i: Evaluator, a: list[Value], k: dict[str, Value], n: ast.AST) -> Value:
     b = _bind_builtin("Parameter", ("data", "requires_grad"),
                       {"data": None, "requires_grad": True}, a, k, i, n)
     data = b["data"]

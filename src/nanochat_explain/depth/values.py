@@ -5,13 +5,9 @@ the limits it keeps to and the exceptions of its control flow."""
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from nanochat_explain.depth.interpreter import Interpreter
-
+from typing import Any, Protocol
 
 MAX_STEPS = 1_000_000  # evaluated nodes (and loop iterations) per phase
 MAX_NESTING = 150  # nested expression/statement evaluations
@@ -20,6 +16,33 @@ MAX_ITEMS = 1_000_000  # elements of one list, tuple, string...
 MAX_INT_BITS = 4096  # no integer grows beyond this
 
 Value = Any
+
+
+class Evaluator(Protocol):
+    """What the modelled functions and classes (builtins, torch, argparse) call back into:
+    the interpreter, seen from below."""
+
+    argv: dict[str, Value]
+    frames: list[tuple[Function, Value]]
+
+    def where(self, node: ast.AST | None) -> str: ...
+    def charge(self, size: int, node: ast.AST | None) -> None: ...
+    def opaque(self, reason: str, node: ast.AST | None, *,
+               maybe_module: bool = False) -> Opaque: ...
+    def call(self, func: Value, args: list[Value], kwargs: dict[str, Value],
+             node: ast.AST) -> Value: ...
+    def iterate(self, v: Value, node: ast.AST) -> Iterator[Value]: ...
+    def materialize(self, v: Value, node: ast.AST) -> list[Value]: ...
+    def binop(self, op: ast.operator, left: Value, right: Value, node: ast.AST) -> Value: ...
+    def _checked(self, result: Value, node: ast.AST) -> Value: ...
+    def truth_or_opaque(self, v: Value, node: ast.AST) -> bool | Opaque: ...
+    def make_set(self, items: list[Value], node: ast.AST) -> Value: ...
+    def set_key(self, d: dict[Value, Value], key: Value, value: Value,
+                node: ast.AST) -> None: ...
+    def dataclass_init(self, cls: ClassValue, obj: Obj, args: list[Value],
+                       kwargs: dict[str, Value], node: ast.AST) -> None: ...
+    def named_modules(self, root: Obj, node: ast.AST | None) -> list[tuple[str, Obj]]: ...
+    def named_parameters(self, root: Obj, node: ast.AST | None) -> list[tuple[str, Param]]: ...
 
 
 class Stuck(Exception):
@@ -127,8 +150,8 @@ class ClassValue:
     mro: tuple[Value, ...] = ()
 
 
-BuiltinInit = Callable[["Interpreter", "Obj", list[Value], dict[str, Value], ast.AST], None]
-BuiltinMethod = Callable[["Interpreter", "Obj", list[Value], dict[str, Value], ast.AST], Value]
+BuiltinInit = Callable[["Evaluator", "Obj", list[Value], dict[str, Value], ast.AST], None]
+BuiltinMethod = Callable[["Evaluator", "Obj", list[Value], dict[str, Value], ast.AST], Value]
 
 
 class BuiltinClass:
@@ -196,7 +219,7 @@ class BoundMethod:
 @dataclass(frozen=True, eq=False)
 class Builtin:
     name: str
-    impl: Callable[[Interpreter, list[Value], dict[str, Value], ast.AST], Value]
+    impl: Callable[[Evaluator, list[Value], dict[str, Value], ast.AST], Value]
     pytype: type | None = None  # for isinstance(x, int) and the like
 
 
@@ -329,7 +352,7 @@ def _first_opaque(args: list[Value], kwargs: dict[str, Value]) -> Opaque | None:
 
 
 def _bind_builtin(name: str, params: tuple[str, ...], defaults: dict[str, Value],
-                  a: list[Value], k: dict[str, Value], i: Interpreter,
+                  a: list[Value], k: dict[str, Value], i: Evaluator,
                   n: ast.AST) -> dict[str, Value]:
     if len(a) > len(params):
         raise Stuck(f"{name}() takes at most {len(params)} arguments", i.where(n))

@@ -9,9 +9,9 @@ from nanochat_explain.model import Explanation
 from nanochat_explain.render import Options
 
 if TYPE_CHECKING:
-    from nanochat_explain.commands.diff import ModuleDiff
-    from nanochat_explain.commands.find import FindReport
-    from nanochat_explain.commands.history import ModuleHistory
+    from nanochat_explain.queries.diff import ModuleDiff
+    from nanochat_explain.queries.find import FindReport
+    from nanochat_explain.queries.history import ModuleHistory
     from nanochat_explain.reports import CheckReport, CoverageReport, Listing
 
 

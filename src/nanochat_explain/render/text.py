@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from nanochat_explain.model import Checked, Explanation, Result, SourceInfo, Status
 
 if TYPE_CHECKING:
-    from nanochat_explain.commands.diff import ModuleDiff
-    from nanochat_explain.commands.history import ModuleHistory, Track
+    from nanochat_explain.queries.diff import ModuleDiff
+    from nanochat_explain.queries.history import ModuleHistory, Track
     from nanochat_explain.reports import CheckReport
 
 
@@ -291,7 +291,7 @@ def problem_refs(check: Any) -> list[str]:
 
 def form_text(exp: Explanation, section: str, index: int) -> str | None:
     """Which form of the item the code has, and when upstream had it."""
-    from nanochat_explain.source.timeline import runs_of
+    from nanochat_explain.queries.timeline import runs_of
 
     choice = exp.choice(section, index)
     if choice is None:

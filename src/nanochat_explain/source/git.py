@@ -99,7 +99,7 @@ def blob_ids(root: Path, commits: Iterable[str], paths: Iterable[str]
 
 @dataclass(frozen=True)
 class GitRepo:
-    """The commits of a git checkout, for :func:`nanochat_explain.commands.history.walk`."""
+    """The commits of a git checkout, for :func:`nanochat_explain.queries.history.walk`."""
 
     root: Path
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nanochat_explain.errors import ExplainError, SourceError
+from nanochat_explain.source.text import MAX_BYTES, decode
 
 if TYPE_CHECKING:
     import subprocess
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
 MARKER = "nanochat/gpt.py"
 ENV_VAR = "NANOCHAT_DIR"
 HINT = f"pass --repo PATH or set {ENV_VAR} to a nanochat checkout"
-MAX_BYTES = 2_000_000  # nanochat's largest file is ~25 kB; anything near this is not code
 
 
 @dataclass(frozen=True)
@@ -107,14 +107,6 @@ class Source:
             raise SourceError(f"too large to parse ({len(done) / 1e6:.1f} MB; the limit is "
                               f"{MAX_BYTES / 1e6:.0f} MB)", file=relpath)
         return done
-
-
-def decode(data: bytes, relpath: str) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise SourceError("not UTF-8 text", file=relpath, line=line) from None
 
 
 def _git(root: Path, *args: str) -> bytes | None:

@@ -152,11 +152,11 @@ def build(root: Path, paths: Iterable[str], until: str = "HEAD",
     """The bundle of every commit reachable from ``until`` in the clone at ``root``."""
     import zlib
 
-    from nanochat_explain.core import extract_text
+    from nanochat_explain.facts.parse import extract_text
     from nanochat_explain.source.cache import FACTS_VERSION
     from nanochat_explain.source.git import BlobReader, _run, blob_ids
-    from nanochat_explain.source.locate import MAX_BYTES, decode
     from nanochat_explain.source.snapshot import quoting, shipped_data
+    from nanochat_explain.source.text import MAX_BYTES, decode
 
     claims = list(claims)
 
@@ -419,7 +419,7 @@ class Upstream:
 
 @dataclass(frozen=True)
 class UpstreamRepo:
-    """The bundled upstream commits, for :func:`nanochat_explain.commands.history.walk`: what the
+    """The bundled upstream commits, for :func:`nanochat_explain.queries.history.walk`: what the
     git plumbing answers, without git."""
 
     bundle: Upstream

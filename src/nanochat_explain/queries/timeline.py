@@ -110,13 +110,13 @@ def upstream_head() -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     """Rebuild data/forms.json from a clone of upstream nanochat:
-    ``python -m nanochat_explain.source.timeline --repo CLONE [--until REV] [-o FILE]``."""
+    ``python -m nanochat_explain.queries.timeline --repo CLONE [--until REV] [-o FILE]``."""
     import argparse
     import sys
 
     from nanochat_explain.templates.load import load_packaged
 
-    parser = argparse.ArgumentParser(prog="python -m nanochat_explain.source.timeline",
+    parser = argparse.ArgumentParser(prog="python -m nanochat_explain.queries.timeline",
                                      description=main.__doc__)
     parser.add_argument("--repo", required=True)
     parser.add_argument("--until", default="HEAD")
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     text = dumps(build(args.repo, load_packaged(cache=False).templates, args.until, progress))
     from pathlib import Path
 
-    from nanochat_explain.commands.files import write_atomic
+    from nanochat_explain.source.files import write_atomic
 
     write_atomic(Path(args.out), text, force=True)  # the data file is rebuilt, by intent
     print(f"wrote {args.out}", file=sys.stderr)

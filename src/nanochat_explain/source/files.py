@@ -5,26 +5,9 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
-from nanochat_explain.errors import FAILED, OK, SOURCE, OutputError, UsageError
-
-
-@dataclass(frozen=True)
-class Told:
-    """What a command that writes files has to say: ``out`` for standard output, ``err``
-    lines for standard error, and whether a check found a file stale or a source could not
-    be read (the CLI turns those into exit codes)."""
-
-    out: str | bytes = ""
-    err: tuple[str, ...] = ()
-    stale: bool = False
-    unreadable: bool = False
-
-    @property
-    def exit_code(self) -> int:
-        return FAILED if self.stale else SOURCE if self.unreadable else OK
+from nanochat_explain.errors import OutputError, UsageError
 
 
 def _default_mode() -> int:

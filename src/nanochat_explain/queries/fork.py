@@ -86,7 +86,7 @@ def _state(exp: Explanation) -> dict[str, str]:
 def drift(session: Session, base_session: Session, exp: Explanation, base: str,
           named: bool) -> ForkDrift:
     """How ``exp`` (the checkout now) differs from the same module at the fork's base."""
-    from nanochat_explain.source.timeline import runs_of, upstream_head
+    from nanochat_explain.queries.timeline import runs_of, upstream_head
 
     then = base_session.explain(exp.original or exp.template)
     before, after = _state(then), _state(exp)

@@ -108,7 +108,7 @@ def facts_reader(cache: FactsCache | None, reader: BlobReader, upstream: bool = 
     """Facts of a blob: from the bundled upstream facts (with ``upstream``) or the cache by
     blob id, else read and parsed (and cached)."""
     from nanochat_explain.core import parse_blob
-    from nanochat_explain.source.locate import decode
+    from nanochat_explain.source.text import decode
 
     memo: dict[tuple[str, str], FileFacts | ExplainError] = {}
 
