@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from nanochat_explain.claims.checks import Outcome, _canon, _kind, _regex, _scope, _Unevaluable
+from nanochat_explain.claims.base import Outcome, _kind, _Unevaluable
+from nanochat_explain.claims.common import _assigns_in, _calls_in, _canon, _regex, _scope
 from nanochat_explain.facts.model import Comment, Docstring, FileFacts
 from nanochat_explain.model import ClaimSpec, Status
 
@@ -27,8 +28,6 @@ def _statement_lines(claim: ClaimSpec, facts: FileFacts, scope: str | None) -> s
     of the call."""
     want = _canon(claim.get("statement"))
     sym = _scope(claim, facts) if scope is not None else None
-    from nanochat_explain.claims.checks import _assigns_in, _calls_in
-
     lines = {a.line for a in _assigns_in(sym, facts) if a.target == want}
     lines |= {c.line for c in _calls_in(sym, facts) if c.callee == want}
     if not lines:

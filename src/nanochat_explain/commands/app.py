@@ -314,7 +314,8 @@ def history(module: str, repo: str | None, since: str | None,
     try:
         stamp = bundle_file.stat()
         bundled = f"{stamp.st_size}:{stamp.st_mtime_ns}"
-        sources = [(code / f).read_text(encoding="utf-8") for f in _HISTORY_CODE]
+        sources = [p.read_text(encoding="utf-8")
+                   for f in _HISTORY_CODE for p in sorted(code.glob(f))]
     except OSError:
         return build()
     parts = [module, since or "", head or "", source.display, bundled,
@@ -323,8 +324,8 @@ def history(module: str, repo: str | None, since: str | None,
 
 
 # the code a history's result depends on besides the template and the facts
-_HISTORY_CODE = ("queries/history.py", "claims/checks.py", "claims/meaning.py", "facts/model.py",
-                 "source/upstream.py", "source/git.py", "templates/forms.py")
+_HISTORY_CODE = ("queries/history.py", "claims/*.py", "facts/model.py", "source/upstream.py",
+                 "source/git.py", "templates/forms.py")
 
 
 @dataclass(frozen=True)

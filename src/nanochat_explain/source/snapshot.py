@@ -69,7 +69,7 @@ def build(commit: str, full: Iterable[FileFacts], outlined: Iterable[FileFacts])
 
 def quoted_only(facts: FileFacts, claims: Iterable[ClaimSpec]) -> FileFacts:
     """The facts with only the comments and docstrings that ``comment`` claims read."""
-    from nanochat_explain.claims.checks import _Unevaluable
+    from nanochat_explain.claims.base import _Unevaluable
     from nanochat_explain.claims.comment import matching
 
     kept: set[object] = set()

@@ -520,8 +520,8 @@ def load_packaged(cache: bool = True) -> Catalog:
 PREBUILT = "templates.pickle"
 # the package's own folder: importlib.resources would cost more to import than all of this
 PACKAGE = Path(__file__).resolve().parent.parent
-_VALIDATION_CODE = ("templates/load.py", "model.py", "claims/checks.py", "templates/yamlsafe.py",
-                    "facts/model.py", "facts/uncovered.py", "claims/comment.py", "facts/canon.py")
+_VALIDATION_CODE = ("templates/load.py", "model.py", "claims/*.py", "templates/yamlsafe.py",
+                    "facts/model.py", "facts/uncovered.py", "facts/canon.py")
 
 
 def _packaged_texts() -> list[tuple[str, str]]:
@@ -533,7 +533,8 @@ def _packaged_texts() -> list[tuple[str, str]]:
 def packaged_key(texts: list[tuple[str, str]] | None = None) -> str:
     from nanochat_explain.source.cache import digest
 
-    code = [(PACKAGE / m).read_text(encoding="utf-8") for m in _VALIDATION_CODE]
+    code = [p.read_text(encoding="utf-8")
+            for m in _VALIDATION_CODE for p in sorted(PACKAGE.glob(m))]
     return digest("templates", *code,
                   *(f"{name}\0{text}" for name, text in texts or _packaged_texts()))
 
