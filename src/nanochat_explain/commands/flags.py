@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from nanochat_explain.render import FORMATS
+
 
 @dataclass(frozen=True)
 class Flag:
@@ -29,7 +31,6 @@ class Flag:
         return {"help": self.help, **{k: v for k, v in given.items() if v is not None}}
 
 
-FORMATS = ("terminal", "plain", "markdown", "json", "svg")
 TEXT_FORMATS = ("plain", "markdown", "json")
 _CHECKOUT = "nanochat checkout (default: $NANOCHAT_DIR, else the"
 

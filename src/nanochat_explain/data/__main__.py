@@ -7,7 +7,7 @@ In this folder: ``templates.pickle`` (the templates, validated ahead of time),
 ``upstream.facts.zlib`` (the facts of every version of every file the templates read, at
 every upstream commit up to ``--until``), ``nanochat.facts.json`` (the facts of the clone's
 checkout, used when no checkout is found) and ``forms.json`` (when upstream had each form).
-A file is written only when it changes; tests fail, naming this command, when one is stale.
+A file is written only when it changes.
 """
 
 from __future__ import annotations
