@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
 
+from nanochat_explain import inside
 from nanochat_explain.canon import unparse
 from nanochat_explain.facts import Assign, Call, Class, FileFacts, Function, canonical
 from nanochat_explain.model import ClaimSpec, Status
@@ -60,6 +61,8 @@ KINDS: dict[str, Kind] = {}
 
 _SCALAR = (str, int, float, bool, type(None))
 _ANY = (str, int, float, bool, type(None), list, dict)
+# the branch a statement stands in (:mod:`nanochat_explain.inside`)
+_INSIDE: dict[str, tuple[type, ...]] = {"inside": (dict, list)}
 
 
 def _kind(
@@ -91,13 +94,31 @@ _SKIPPED = "(not read)"
 
 
 def evaluate(claim: ClaimSpec, facts: FileFacts) -> Outcome:
-    outcome = _evaluate(claim, facts)
+    placed = inside.places(claim.get("inside"))
+    if not placed:
+        return _looked(claim, facts, lambda f: f)
+    outcome = _looked(claim, facts, lambda f: inside.within(f, placed, claim.symbol))
+    if outcome.status is Status.FAIL:
+        anywhere = _looked(claim, facts, lambda f: f)
+        if anywhere.status is Status.PASS:
+            return Outcome(Status.FAIL, anywhere.line, f"expected it {inside.describe(placed)};"
+                           f" found {anywhere.detail} (line {anywhere.line}) "
+                           f"{inside.where_at(facts, anywhere.line, claim.symbol)}",
+                           outcome.value)
+    return outcome
+
+
+def _looked(claim: ClaimSpec, facts: FileFacts,
+            narrow: Callable[[FileFacts], FileFacts]) -> Outcome:
+    """The claim checked on the facts ``narrow`` keeps, then once more on the view of
+    them with spellings undone and helpers inlined (:mod:`nanochat_explain.meaning`)."""
+    outcome = _evaluate(claim, narrow(facts))
     if outcome.status is Status.FAIL and claim.kind in _SECOND_LOOK:
         from nanochat_explain.meaning import view
 
         seen = view(facts, claim.symbol)
         if seen is not None:
-            again = _evaluate(claim, seen)
+            again = _evaluate(claim, narrow(seen))
             if again.status is Status.PASS:
                 return again
     return outcome
@@ -320,7 +341,7 @@ def _select(claim: ClaimSpec, facts: FileFacts) -> tuple[str, int, str]:
         fn = _function(claim, facts)
         n = claim.get("return_nth")
         try:
-            value, line = fn.returns[n]
+            value, line, _ = fn.returns[n]
         except IndexError:
             raise _Unevaluable(f"{fn.qualname} has no return statement number {n}; it has "
                                f"{len(fn.returns)}", fn.line) from None
@@ -434,7 +455,7 @@ def _check_signature(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     "An assignment to a target inside a function or class body: its callee and "
     "arguments, or its whole value.",
     keys={"target": (str,), "callee": (str,), "args": (list,), "kwargs": (dict,),
-          "value": _SCALAR, "op": (str,)},
+          "value": _SCALAR, "op": (str,), **_INSIDE},
     required=("target",),
     symbol="optional",
 )
@@ -494,7 +515,7 @@ def _call_of(value: str) -> tuple[str, tuple[str, ...], dict[str, str]] | None:
     "call",
     "A call inside a function or a class's methods (or, without symbol, in the module "
     "body), optionally with its positional arguments and exact keywords.",
-    keys={"callee": (str,), "args": (list,), "kwargs": (dict,)},
+    keys={"callee": (str,), "args": (list,), "kwargs": (dict,), **_INSIDE},
     required=("callee",),
     symbol="optional",
 )
@@ -545,16 +566,16 @@ def _nearest_names(name: str, names: list[str], limit: int = 5) -> str:
 @_kind(
     "returns",
     "A function returns the given expression (one of its return statements does).",
-    keys={"value": _SCALAR},
+    keys={"value": _SCALAR, **_INSIDE},
     required=("value",),
 )
 def _check_returns(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     fn = _function(claim, facts)
     want = _canon(claim.get("value"))
-    for value, line in fn.returns:
+    for value, line, _ in fn.returns:
         if value == want:
             return Outcome(Status.PASS, line, f"{fn.qualname} returns {value}")
-    have = _closest(want, list(fn.returns)) or "no return statement"
+    have = _closest(want, [(v, line) for v, line, _ in fn.returns]) or "no return statement"
     return Outcome(Status.FAIL, fn.returns[0][1] if fn.returns else fn.line,
                    f"expected {fn.qualname} to return {want}; found {have}")
 
@@ -564,7 +585,7 @@ def _check_returns(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     "A whole statement, compared as canonical Python: an assignment with its operator, "
     "a return, or a call made as a statement, in a function (or a class's methods, or "
     "without symbol the module body); with count, exactly that many times.",
-    keys={"code": (str,), "count": (int,)},
+    keys={"code": (str,), "count": (int,), **_INSIDE},
     required=("code",),
     symbol="optional",
 )
@@ -597,8 +618,8 @@ def _check_statement(claim: ClaimSpec, facts: FileFacts) -> Outcome:
         fn = _function(claim, facts)
         value = _canon(unparse(stmt.value))
         want = f"return {value}"
-        same = [(want, line) for v, line in fn.returns if v == value]
-        found = [(f"return {v}", line) for v, line in fn.returns]
+        same = [(want, line) for v, line, _ in fn.returns if v == value]
+        found = [(f"return {v}", line) for v, line, _ in fn.returns]
     elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
         want = _canon(code)
         calls = _calls_in(sym, facts) if sym else list(facts.calls)
@@ -625,7 +646,7 @@ def _check_statement(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     "condition",
     "A function (or, without symbol, the module body) tests the given expression in an "
     "if, elif, while, assert or conditional expression.",
-    keys={"test": _SCALAR},
+    keys={"test": _SCALAR, **_INSIDE},
     required=("test",),
     symbol="optional",
 )
@@ -636,10 +657,10 @@ def _check_condition(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     else:
         conditions, where, line = facts.conditions, f"the module body of {facts.path}", 1
     want = _canon(claim.get("test"))
-    for test, at in conditions:
+    for test, at, _ in conditions:
         if test == want:
             return Outcome(Status.PASS, at, f"{where} tests {test}")
-    have = _closest(want, list(conditions)) or "no conditions"
+    have = _closest(want, [(t, at) for t, at, _ in conditions]) or "no conditions"
     return Outcome(Status.FAIL, conditions[0][1] if conditions else line,
                    f"expected {where} to test {want}; found {have}")
 
@@ -649,12 +670,14 @@ def _check_condition(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     "Within a function (or, without symbol, the module body), one step runs before "
     "another. A step is a call (first / then: the callee, or a whole call with its "
     "arguments) or an assignment (first_assign / then_assign: the target, or a whole "
-    "assignment); the first of "
-    "each unless first_nth or then_nth pick another (-1 is the last). Calls are compared "
-    "in evaluation order, anything else by line.",
+    "assignment) or a return (first_return / then_return: the returned expression); the "
+    "first of each unless first_nth or then_nth pick another (-1 is the last). Calls are "
+    "compared in evaluation order, anything else by line.",
     keys={"first": (str,), "then": (str,), "first_assign": (str,), "then_assign": (str,),
-          "first_nth": (int,), "then_nth": (int,)},
-    one_of=(("first", "first_assign"), ("then", "then_assign")),
+          "first_return": _SCALAR, "then_return": _SCALAR,
+          "first_nth": (int,), "then_nth": (int,), **_INSIDE},
+    one_of=(("first", "first_assign", "first_return"),
+            ("then", "then_assign", "then_return")),
     symbol="optional",
 )
 def _check_order(claim: ClaimSpec, facts: FileFacts) -> Outcome:
@@ -662,15 +685,20 @@ def _check_order(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     where = scope.qualname if isinstance(scope, Function) else f"the module body of {facts.path}"
     scope_line = scope.line if isinstance(scope, Function) else 1
 
-    def step(side: str) -> tuple[str, Call | Assign | None]:
+    def step(side: str) -> tuple[str, Call | Assign | _Return | None]:
         nth = claim.get(f"{side}_nth", 0)
-        if claim.get(side) is not None:
+        if claim.get(f"{side}_return") is not None:
+            value = _canon(claim.get(f"{side}_return"))
+            items: list[Any] = [_Return(line) for v, line, _ in getattr(scope, "returns", ())
+                                if v == value]
+            label = f"return {value}"
+        elif claim.get(side) is not None:
             callee = _canon(claim.get(side))
             whole = _whole_call(callee)  # print0('...'): that call, not any print0
             calls = sorted((c for c in scope.calls
                             if (c.text if whole else c.callee) == callee),
                            key=lambda c: c.order)
-            items: list[Any] = calls
+            items = calls
             label = callee
         else:
             text = str(claim.get(f"{side}_assign"))
@@ -701,6 +729,13 @@ def _check_order(claim: ClaimSpec, facts: FileFacts) -> Outcome:
                        f"{first} (line {a.line}) runs before {then} (line {b.line})")
     return Outcome(Status.FAIL, a.line, f"expected {first} before {then}; found {then} "
                    f"(line {b.line}) runs before {first} (line {a.line})")
+
+
+@dataclass(frozen=True)
+class _Return:
+    """A return statement as an order step: compared by line."""
+
+    line: int
 
 
 def _whole_assign(text: str) -> tuple[str, str, str] | None:
@@ -737,7 +772,7 @@ def _whole_call(text: str) -> bool:
     "call argument or return statement; ``index`` picks the n-th number inside an "
     "expression.",
     keys={**_SELECTOR_KEYS, "index": (int,), "expect": _ANY, "op": (str,),
-          "follow_calls": (bool,)},
+          "follow_calls": (bool,), **_INSIDE},
     required=("expect",),
     one_of=(("param", "field", "constant", "assign", "call", "return_nth"),),
     symbol="optional",
@@ -836,7 +871,7 @@ _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "
     "assigns, calls or defines what the regular expressions describe (assign: target, "
     "value; call: callee, args, searched in the positional arguments joined by ', '; "
     "define: name of a class or function).",
-    keys={"assign": (dict,), "call": (dict,), "define": (dict,)},
+    keys={"assign": (dict,), "call": (dict,), "define": (dict,), **_INSIDE},
     one_of=(("assign", "call", "define"),),
     symbol="optional",
 )
@@ -919,7 +954,7 @@ def _describe(spec: dict[str, Any]) -> str:
     "count",
     "How many calls to a callee a scope makes, or how many items a literal list, "
     "tuple, dict or set holds.",
-    keys={**_SELECTOR_KEYS, "callee": (str,), "expect": (int,)},
+    keys={**_SELECTOR_KEYS, "callee": (str,), "expect": (int,), **_INSIDE},
     required=("expect",),
     one_of=(("callee", "param", "field", "constant", "assign", "call", "return_nth"),),
     symbol="optional",
