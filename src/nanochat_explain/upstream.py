@@ -16,7 +16,7 @@ was built with; a bundle of another version is never used (files are parsed inst
 a ``--ref`` that needs it says how to rebuild it).
 
 Layout (zlib-compressed UTF-8, one JSON value a line, so a run decodes only what it reads;
-zlib rather than xz: 260 kB instead of 159 kB, but 3 ms to decompress instead of 10):
+zlib rather than xz: 261 kB instead of 159 kB, but 3 ms to decompress instead of 10):
 line 0 is the head (paths, blob ids, commits with their parents and the blob of each
 path); then one line per blob, its facts as a record of items; then the items. Facts
 share most of their classes, functions and statements across versions, so each distinct
