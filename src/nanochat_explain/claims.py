@@ -624,8 +624,9 @@ def _check_statement(claim: ClaimSpec, facts: FileFacts) -> Outcome:
 @_kind(
     "condition",
     "A function (or, without symbol, the module body) tests the given expression in an "
-    "if, elif, while, assert or conditional expression.",
-    keys={"test": _SCALAR},
+    "if, elif, while, assert or conditional expression; with count, exactly that many "
+    "times.",
+    keys={"test": _SCALAR, "count": (int,)},
     required=("test",),
     symbol="optional",
 )
@@ -636,9 +637,16 @@ def _check_condition(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     else:
         conditions, where, line = facts.conditions, f"the module body of {facts.path}", 1
     want = _canon(claim.get("test"))
-    for test, at in conditions:
-        if test == want:
-            return Outcome(Status.PASS, at, f"{where} tests {test}")
+    same = [at for test, at in conditions if test == want]
+    count = claim.get("count")
+    if same and count is not None and len(same) != count:
+        lines = ", ".join(str(at) for at in same)
+        n = "once" if len(same) == 1 else f"{len(same)} times"
+        return Outcome(Status.FAIL, same[0], f"expected {where} to test {want} {count} "
+                       f"times; found it {n} (line{'s' if len(same) > 1 else ''} {lines})")
+    if same:
+        times = f" ({len(same)} times)" if count is not None and count != 1 else ""
+        return Outcome(Status.PASS, same[0], f"{where} tests {want}{times}")
     have = _closest(want, list(conditions)) or "no conditions"
     return Outcome(Status.FAIL, conditions[0][1] if conditions else line,
                    f"expected {where} to test {want}; found {have}")
@@ -649,12 +657,13 @@ def _check_condition(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     "Within a function (or, without symbol, the module body), one step runs before "
     "another. A step is a call (first / then: the callee, or a whole call with its "
     "arguments) or an assignment (first_assign / then_assign: the target, or a whole "
-    "assignment); the first of "
-    "each unless first_nth or then_nth pick another (-1 is the last). Calls are compared "
-    "in evaluation order, anything else by line.",
+    "assignment) or a return (first_return / then_return: the returned expression); the "
+    "first of each unless first_nth or then_nth pick another (-1 is the last). Calls are "
+    "compared in evaluation order, anything else by line.",
     keys={"first": (str,), "then": (str,), "first_assign": (str,), "then_assign": (str,),
+          "first_return": (str,), "then_return": (str,),
           "first_nth": (int,), "then_nth": (int,)},
-    one_of=(("first", "first_assign"), ("then", "then_assign")),
+    one_of=(("first", "first_assign", "first_return"), ("then", "then_assign", "then_return")),
     symbol="optional",
 )
 def _check_order(claim: ClaimSpec, facts: FileFacts) -> Outcome:
@@ -672,6 +681,11 @@ def _check_order(claim: ClaimSpec, facts: FileFacts) -> Outcome:
                            key=lambda c: c.order)
             items: list[Any] = calls
             label = callee
+        elif claim.get(f"{side}_return") is not None:
+            value = _canon(claim.get(f"{side}_return"))
+            returns = scope.returns if isinstance(scope, Function) else ()
+            items = [_Step(line) for v, line in returns if v == value]
+            label = f"return {value}"
         else:
             text = str(claim.get(f"{side}_assign"))
             assignment = _whole_assign(text)  # cos, sin = cos.to(dtype): that one, not any
@@ -701,6 +715,13 @@ def _check_order(claim: ClaimSpec, facts: FileFacts) -> Outcome:
                        f"{first} (line {a.line}) runs before {then} (line {b.line})")
     return Outcome(Status.FAIL, a.line, f"expected {first} before {then}; found {then} "
                    f"(line {b.line}) runs before {first} (line {a.line})")
+
+
+@dataclass(frozen=True)
+class _Step:
+    """A return statement as an order step: only its line counts."""
+
+    line: int
 
 
 def _whole_assign(text: str) -> tuple[str, str, str] | None:
