@@ -96,6 +96,12 @@ def test_every_kind_is_tested():
     ("assign", "MLP.__init__", {"target": "self.w"}, "fail", 16,
      "no assignment to self.w in MLP.__init__"),
     ("assign", "MLP.forward", {"target": "x", "value": "x*1.5"}, "pass", 24, "x = x * 1.5"),
+    ("assign", "MLP.forward", {"target": "x", "value": "x*1.5", "nth": -1}, "pass", 24,
+     "x = x * 1.5"),
+    ("assign", "MLP.forward", {"target": "x", "value": "x*1.5", "nth": 0}, "fail", 22,
+     "expected x = x * 1.5; found x = self.c_fc(x) (line 22)"),
+    ("assign", "MLP.forward", {"target": "x", "nth": 3}, "fail", 22,
+     "expected assignment 3 to x; found 3"),
     ("assign", "Nope.__init__", {"target": "x"}, "error", None,
      "Nope.__init__ not found in m.py (nearest: MLP.__init__, GPT.__init__)"),
     ("call", "MLP.forward", {"callee": "F.relu", "args": ["x"]}, "pass", 23, "F.relu(x)"),
@@ -327,6 +333,44 @@ def test_a_statement_can_be_counted():
                              "found it once (line 3)")
 
 
+def test_an_order_step_can_be_a_test_or_a_return():
+    source = dedent("""\
+        def f(ids, n):
+            assert n > 0, "n must be positive"
+            ids = ids[:n]
+            return ids
+        """)
+    early = source.replace("    ids = ids[:n]\n    return ids\n",
+                           "    return ids\n    ids = ids[:n]\n")
+    late = source.replace('    assert n > 0, "n must be positive"\n    ids = ids[:n]\n',
+                          '    ids = ids[:n]\n    assert n > 0, "n must be positive"\n')
+
+    def order(text: str, **steps: str):
+        claim = ClaimSpec("c", "order", "t.py", "f", tuple(steps.items()), None, 1)
+        return evaluate(claim, extract(text, "t.py"))
+
+    cut = {"first_assign": "ids = ids[:n]", "then_return": "ids"}
+    assert order(source, **cut).status is Status.PASS
+    failed = order(early, **cut)
+    assert failed.status is Status.FAIL
+    assert failed.detail == ("expected ids = ids[:n] before return ids; found return ids "
+                             "(line 3) runs before ids = ids[:n] (line 4)")
+    checked = {"first_test": "n > 0", "then_assign": "ids"}
+    assert order(source, **checked).status is Status.PASS
+    assert order(late, **checked).status is Status.FAIL
+    assert order(source, first_test="n < 0", then_return="ids").detail == (
+        "expected the test n < 0 before return ids in f; no such step the test n < 0")
+    # a call runs before the assignment or return on its own line, not after
+    one_line = "def g(self):\n    self.cos = self.table(8)\n    return self.cos\n"
+    assert order(one_line.replace("def g", "def f"), first="self.table",
+                 then_assign="self.cos").status is Status.PASS
+    assert order(one_line.replace("def g", "def f"), first_assign="self.cos",
+                 then="self.table").status is Status.FAIL
+    module = ClaimSpec("c", "order", "t.py", None,
+                       (("first", "f"), ("then_return", "ids")), None, 1)
+    assert evaluate(module, extract(source, "t.py")).status is Status.ERROR
+
+
 def test_an_order_step_can_be_a_whole_assignment():
     source = "cos, sin = freqs.cos(), freqs.sin()\ncos, sin = cos.to(dt), sin.to(dt)\n"
     swapped = "cos, sin = cos.to(dt), sin.to(dt)\ncos, sin = freqs.cos(), freqs.sin()\n"
@@ -336,6 +380,17 @@ def test_an_order_step_can_be_a_whole_assignment():
     assert evaluate(claim, extract(source, "t.py")).status is Status.PASS
     failed = evaluate(claim, extract(swapped, "t.py"))
     assert failed.status is Status.FAIL and "runs before cos, sin = freqs.cos()" in failed.detail
+
+
+def test_a_condition_with_count_fails_when_one_copy_changes():
+    source = "def f(w, t):\n    if w >= 0 and w < t:\n        a()\n    if w >= 0 and w < t:\n        b()\n"
+    changed = source.replace("if w >= 0 and w < t:\n        b", "if w >= 0 or w < t:\n        b")
+    claim = ClaimSpec("c", "condition", "t.py", "f",
+                      (("test", "w >= 0 and w < t"), ("count", 2)), None, 1)
+    passed = evaluate(claim, extract(source, "t.py"))
+    assert passed.status is Status.PASS and "(2 times)" in passed.detail
+    failed = evaluate(claim, extract(changed, "t.py"))
+    assert failed.status is Status.FAIL and "found it once (line 2)" in failed.detail
 
 
 COMMENTED = extract(dedent('''\
@@ -429,3 +484,120 @@ def test_comment_errors(symbol, fields, detail):
     result = comment(symbol, **fields)
     assert result.status is Status.ERROR
     assert result.detail.startswith(detail)
+
+
+BRANCHED = dedent('''\
+    def take(docs, best_idx, x):
+        if best_idx >= 0:
+            doc = docs.pop(best_idx)
+            emit(doc)
+        elif x:
+            doc = crop(x)
+        else:
+            doc = None
+            return pad(x)
+        for i, d in enumerate(docs):
+            while busy(d):
+                with lock:
+                    pos += len(d)
+        return doc
+    ''')
+
+
+def branched(source: str, kind: str, inside: Any, **fields: Any):
+    claim = ClaimSpec("c", kind, "t.py", "take", (*fields.items(), ("inside", inside)), None, 1)
+    return evaluate(claim, extract(source, "t.py"))
+
+
+def _swap(source: str, a: str, b: str) -> str:
+    assert a in source and b in source
+    return source.replace(a, "\0").replace(b, a).replace("\0", b)
+
+
+@pytest.mark.parametrize(("kind", "inside", "fields"), [
+    ("assign", {"if": "best_idx >= 0"}, {"target": "doc", "callee": "docs.pop"}),
+    ("call", {"if": "best_idx>=0"}, {"callee": "emit", "args": ["doc"]}),
+    ("statement", {"if": "x"}, {"code": "doc = crop(x)"}),
+    ("statement", {"else": "best_idx >= 0"}, {"code": "doc = crop(x)"}),
+    ("statement", {"else": "x"}, {"code": "return pad(x)"}),
+    ("literal", {"else": "x"}, {"assign": "doc", "expect": None}),
+    ("returns", {"else": "x"}, {"value": "pad(x)"}),
+    ("count", {"if": "best_idx >= 0"}, {"callee": "emit", "expect": 1}),
+    ("statement", [{"for": "i, d in enumerate(docs)"}, {"while": "busy(d)"},
+                   {"with": "lock"}], {"code": "pos += len(d)"}),
+])
+def test_a_claim_inside_a_branch_fails_when_the_branches_swap(kind, inside, fields):
+    assert branched(BRANCHED, kind, inside, **fields).status is Status.PASS
+    # the if's body and the elif's, then the elif's body and its else
+    first = _swap(BRANCHED, "        doc = docs.pop(best_idx)\n        emit(doc)\n",
+                  "        doc = crop(x)\n")
+    second = _swap(BRANCHED, "        doc = crop(x)\n",
+                   "        doc = None\n        return pad(x)\n")
+    out = BRANCHED.replace("            pos += len(d)\n    return doc\n",
+                           "            pass\n    pos += len(d)\n    return doc\n")
+    assert out != BRANCHED
+    changed = [branched(s, kind, inside, **fields).status for s in (first, second, out)]
+    assert any(status is not Status.PASS for status in changed)
+
+
+def test_a_claim_inside_a_branch_says_where_it_found_the_statement():
+    swapped = _swap(BRANCHED, "        doc = docs.pop(best_idx)\n        emit(doc)\n",
+                    "        doc = crop(x)\n")
+    failed = branched(swapped, "statement", {"if": "best_idx >= 0"},
+                      code="doc = docs.pop(best_idx)")
+    assert failed.status is Status.FAIL
+    assert failed.line == 5
+    assert failed.detail == ("expected it in the body of `if best_idx >= 0`; found "
+                             "doc = docs.pop(best_idx) (line 5) in the body of `elif x`")
+    neither = branched(BRANCHED, "statement", {"else": "best_idx >= 0"}, code="emit(doc)")
+    assert neither.detail.endswith("in the body of `if best_idx >= 0`")
+
+
+def test_absent_inside_a_branch_looks_only_there():
+    spec = {"callee": "^crop$"}
+    assert branched(BRANCHED, "absent", {"if": "best_idx >= 0"}, call=spec).status is Status.PASS
+    assert branched(BRANCHED, "absent", {"if": "x"}, call=spec).status is Status.FAIL
+
+
+def test_an_elif_test_is_in_the_else_of_the_if_above():
+    assert branched(BRANCHED, "condition", {"else": "best_idx >= 0"},
+                    test="x").status is Status.PASS
+    assert branched(BRANCHED, "condition", {"if": "best_idx >= 0"},
+                    test="x").status is Status.FAIL
+
+
+def test_inside_try_except_and_finally():
+    source = dedent('''\
+        def take(it):
+            try:
+                x = next(it)
+            except StopIteration:
+                x = None
+            finally:
+                close(it)
+            return x
+        ''')
+
+    def where(inside: Any, **fields: Any) -> Status:
+        return branched(source, "statement", inside, **fields).status
+
+    assert where({"try": True}, code="x = next(it)") is Status.PASS
+    assert where({"except": "StopIteration"}, code="x = None") is Status.PASS
+    assert where({"except": "StopIteration"}, code="x = next(it)") is Status.FAIL
+    assert where({"finally": True}, code="close(it)") is Status.PASS
+    assert where({"try": True}, code="close(it)") is Status.FAIL
+
+
+def test_a_helper_called_in_a_branch_is_in_it():
+    source = dedent('''\
+        def helper(x):
+            y = crop(x)
+
+        def take(x):
+            if x:
+                helper(x)
+        ''')
+    assert branched(source, "statement", {"if": "x"}, code="y = crop(x)").status is Status.PASS
+    moved = source.replace("        helper(x)\n", "        pass\n    helper(x)\n")
+    assert branched(moved, "statement", {"if": "x"}, code="y = crop(x)").status is Status.FAIL
+

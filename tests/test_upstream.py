@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from conftest import MINI, invoke
-from nanochat_explain.core import extract_text
 from nanochat_explain.facts.model import to_data
+from nanochat_explain.facts.parse import extract_text
 from nanochat_explain.source import upstream
 from nanochat_explain.source.cache import FACTS_VERSION
 from nanochat_explain.source.snapshot import quoting, shipped_data

@@ -9,7 +9,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from nanochat_explain.claims.base import Outcome, _kind
-from nanochat_explain.claims.common import _assigns_in, _calls_in, _regex, _scope
+from nanochat_explain.claims.common import _INSIDE, _assigns_in, _calls_in, _regex, _scope
 from nanochat_explain.model import Status
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     "assigns, calls or defines what the regular expressions describe (assign: target, "
     "value; call: callee, args, searched in the positional arguments joined by ', '; "
     "define: name of a class or function).",
-    keys={"assign": (dict,), "call": (dict,), "define": (dict,)},
+    keys={"assign": (dict,), "call": (dict,), "define": (dict,), **_INSIDE},
     one_of=(("assign", "call", "define"),),
     symbol="optional",
 )

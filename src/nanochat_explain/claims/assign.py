@@ -1,5 +1,6 @@
 """The ``assign`` claim: an assignment to a target inside a function or class body: its callee
-and arguments, or its whole value."""
+and arguments, or its whole value; any assignment to the target, or the nth (-1 is the
+last)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from nanochat_explain.claims.base import _SCALAR, Outcome, _kind
 from nanochat_explain.claims.common import (
+    _INSIDE,
     _args_match,
     _assigns_in,
     _canon,
@@ -27,9 +29,10 @@ if TYPE_CHECKING:
 @_kind(
     "assign",
     "An assignment to a target inside a function or class body: its callee and "
-    "arguments, or its whole value.",
+    "arguments, or its whole value; any assignment to the target, or the nth (-1 is the "
+    "last).",
     keys={"target": (str,), "callee": (str,), "args": (list,), "kwargs": (dict,),
-          "value": _SCALAR, "op": (str,)},
+          "value": _SCALAR, "op": (str,), "nth": (int,), **_INSIDE},
     required=("target",),
     symbol="optional",
 )
@@ -41,6 +44,12 @@ def _check_assign(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     if not found:
         where = sym.qualname if sym else f"the module body of {facts.path}"
         return Outcome(Status.FAIL, sym.line if sym else 1, f"no assignment to {target} in {where}")
+    nth = claim.get("nth")
+    if nth is not None:
+        if not -len(found) <= nth < len(found):
+            return Outcome(Status.FAIL, found[0].line, f"expected assignment {nth} to {target}; "
+                           f"found {len(found)}")
+        found = [found[nth]]
     callee, args, kwargs = claim.get("callee"), claim.get("args"), claim.get("kwargs")
     value, op = claim.get("value"), claim.get("op", "=")
     for a in found:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from nanochat_explain.claims.base import _SKIPPED, BRIEF, Outcome, _kind
 from nanochat_explain.claims.common import (
+    _INSIDE,
     _args_match,
     _calls_in,
     _canon,
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     "call",
     "A call inside a function or a class's methods (or, without symbol, in the module "
     "body), optionally with its positional arguments and exact keywords.",
-    keys={"callee": (str,), "args": (list,), "kwargs": (dict,)},
+    keys={"callee": (str,), "args": (list,), "kwargs": (dict,), **_INSIDE},
     required=("callee",),
     symbol="optional",
 )

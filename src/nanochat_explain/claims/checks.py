@@ -12,9 +12,10 @@ kind is a new module (its check decorated with ``base._kind``) and a line there.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from nanochat_explain.claims import base
+from nanochat_explain.claims import base, inside
 from nanochat_explain.claims.base import BRIEF as BRIEF
 from nanochat_explain.claims.base import Kind, Outcome, _Unevaluable
 from nanochat_explain.model import Status
@@ -38,13 +39,31 @@ _SECOND_LOOK = frozenset({"call", "assign", "order", "returns", "condition", "li
 
 
 def evaluate(claim: ClaimSpec, facts: FileFacts) -> Outcome:
-    outcome = _evaluate(claim, facts)
+    placed = inside.places(claim.get("inside"))
+    if not placed:
+        return _looked(claim, facts, lambda f: f)
+    outcome = _looked(claim, facts, lambda f: inside.within(f, placed, claim.symbol))
+    if outcome.status is Status.FAIL:
+        anywhere = _looked(claim, facts, lambda f: f)
+        if anywhere.status is Status.PASS:
+            return Outcome(Status.FAIL, anywhere.line, f"expected it {inside.describe(placed)};"
+                           f" found {anywhere.detail} (line {anywhere.line}) "
+                           f"{inside.where_at(facts, anywhere.line, claim.symbol)}",
+                           outcome.value)
+    return outcome
+
+
+def _looked(claim: ClaimSpec, facts: FileFacts,
+            narrow: Callable[[FileFacts], FileFacts]) -> Outcome:
+    """The claim checked on the facts ``narrow`` keeps, then once more on the view of
+    them with spellings undone and helpers inlined (:mod:`nanochat_explain.claims.meaning`)."""
+    outcome = _evaluate(claim, narrow(facts))
     if outcome.status is Status.FAIL and claim.kind in _SECOND_LOOK:
         from nanochat_explain.claims.meaning import view
 
         seen = view(facts, claim.symbol)
         if seen is not None:
-            again = _evaluate(claim, seen)
+            again = _evaluate(claim, narrow(seen))
             if again.status is Status.PASS:
                 return again
     return outcome

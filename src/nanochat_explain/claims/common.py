@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     from nanochat_explain.model import ClaimSpec
 
 
+# the branch a statement stands in (:mod:`nanochat_explain.claims.inside`)
+_INSIDE: dict[str, tuple[type, ...]] = {"inside": (dict, list)}
+
+
 def _nearest(name: str, names: list[str]) -> str:
     close = _close_matches(name, tuple(names), 3, 0.6)
     return f" (nearest: {', '.join(close)})" if close else ""
@@ -206,7 +210,7 @@ def _select(claim: ClaimSpec, facts: FileFacts) -> tuple[str, int, str]:
         fn = _function(claim, facts)
         n = claim.get("return_nth")
         try:
-            value, line = fn.returns[n]
+            value, line, _ = fn.returns[n]
         except IndexError:
             raise _Unevaluable(f"{fn.qualname} has no return statement number {n}; it has "
                                f"{len(fn.returns)}", fn.line) from None

@@ -7,7 +7,14 @@ import ast
 from typing import TYPE_CHECKING
 
 from nanochat_explain.claims.base import Outcome, _kind, _Unevaluable
-from nanochat_explain.claims.common import _SELECTOR_KEYS, _calls_in, _canon, _scope, _select
+from nanochat_explain.claims.common import (
+    _INSIDE,
+    _SELECTOR_KEYS,
+    _calls_in,
+    _canon,
+    _scope,
+    _select,
+)
 from nanochat_explain.model import Status
 
 if TYPE_CHECKING:
@@ -19,7 +26,7 @@ if TYPE_CHECKING:
     "count",
     "How many calls to a callee a scope makes, or how many items a literal list, "
     "tuple, dict or set holds.",
-    keys={**_SELECTOR_KEYS, "callee": (str,), "expect": (int,)},
+    keys={**_SELECTOR_KEYS, "callee": (str,), "expect": (int,), **_INSIDE},
     required=("expect",),
     one_of=(("callee", "param", "field", "constant", "assign", "call", "return_nth"),),
     symbol="optional",

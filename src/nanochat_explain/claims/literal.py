@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from nanochat_explain.claims.base import _ANY, Outcome, _kind, _Unevaluable
 from nanochat_explain.claims.common import (
+    _INSIDE,
     _OPS,
     _SELECTOR_KEYS,
     _function,
@@ -50,7 +51,7 @@ def _is_number(node: ast.AST) -> bool:
     "call argument or return statement; ``index`` picks the n-th number inside an "
     "expression.",
     keys={**_SELECTOR_KEYS, "index": (int,), "expect": _ANY, "op": (str,),
-          "follow_calls": (bool,)},
+          "follow_calls": (bool,), **_INSIDE},
     required=("expect",),
     one_of=(("param", "field", "constant", "assign", "call", "return_nth"),),
     symbol="optional",

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from nanochat_explain.claims.base import Outcome, _kind, _Unevaluable
 from nanochat_explain.claims.common import (
+    _INSIDE,
     _OPS,
     _assigns_in,
     _calls_in,
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     "A whole statement, compared as canonical Python: an assignment with its operator, "
     "a return, or a call made as a statement, in a function (or a class's methods, or "
     "without symbol the module body); with count, exactly that many times.",
-    keys={"code": (str,), "count": (int,)},
+    keys={"code": (str,), "count": (int,), **_INSIDE},
     required=("code",),
     symbol="optional",
 )
@@ -63,8 +64,8 @@ def _check_statement(claim: ClaimSpec, facts: FileFacts) -> Outcome:
         fn = _function(claim, facts)
         value = _canon(unparse(stmt.value))
         want = f"return {value}"
-        same = [(want, line) for v, line in fn.returns if v == value]
-        found = [(f"return {v}", line) for v, line in fn.returns]
+        same = [(want, line) for v, line, _ in fn.returns if v == value]
+        found = [(f"return {v}", line) for v, line, _ in fn.returns]
     elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
         want = _canon(code)
         calls = _calls_in(sym, facts) if sym else list(facts.calls)

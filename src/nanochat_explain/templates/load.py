@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from nanochat_explain.claims import inside
 from nanochat_explain.claims.checks import KINDS
 from nanochat_explain.errors import TemplateError
 from nanochat_explain.facts.model import canonical_forms, remember
@@ -380,6 +381,11 @@ def _claims(ctx: _Ctx, raw_claims: list[Any], sources: tuple[str, ...]) -> tuple
         # several claims may supply one placeholder: other forms read the value elsewhere
         if "as" in raw and not kind.supplies_value:
             raise ctx.error(f"a {kind_name} claim supplies no value for 'as'", (*path, "as"))
+        if "inside" in raw:
+            try:
+                inside.parse(raw["inside"])
+            except inside.InsideError as exc:
+                raise ctx.error(exc.message, (*path, "inside", *exc.path)) from None
         file = _relpath(ctx, raw.get("file", sources[0]), (*path, "file"))
         if file not in sources:
             raise ctx.error(f"{file!r} is not among the template's sources", (*path, "file"))
