@@ -113,3 +113,16 @@ def test_a_catalog_unpickles_only_the_template_asked_for(monkeypatch):
     assert packed._loaded == {}
     assert packed.get("attn").module == "attention"
     assert set(packed._loaded) == {"attention"}
+
+
+def test_entries_under_the_key_of_earlier_versions_are_not_read(tmp_path):
+    """Earlier versions stored facts read from the bundled upstream facts under this key;
+    they hold only the comments their bundle's claims quoted."""
+    from nanochat_explain.cache import digest
+
+    cache = fresh(tmp_path)
+    source = locate(str(MINI))
+    text = source.read_text("nanochat/gpt.py")
+    facts = core.parse_text(text, "nanochat/gpt.py")
+    cache._store(digest("nanochat/gpt.py", text), facts)
+    assert cache.get("nanochat/gpt.py", text) is None
