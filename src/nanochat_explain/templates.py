@@ -504,17 +504,16 @@ def load_packaged(cache: bool = True) -> Catalog:
     afresh.
     """
     package = PACKAGE
-    texts = _packaged_texts()
     if not cache:
-        return _catalog([parse(text, name) for name, text in texts])
-    key = packaged_key(texts)
+        return _catalog([parse(text, name) for name, text in _packaged_texts()])
+    key = _stamped_key()
     shipped = _unpack(_read_bytes(package / "data" / PREBUILT), key)
     if shipped is not None:
         return shipped
     from nanochat_explain.cache import memo
 
     return memo("templates", [key], Catalog,
-                lambda: _catalog([parse(text, name) for name, text in texts]))
+                lambda: _catalog([parse(text, name) for name, text in _packaged_texts()]))
 
 
 PREBUILT = "templates.pickle"
@@ -536,6 +535,38 @@ def packaged_key(texts: list[tuple[str, str]] | None = None) -> str:
     code = [(PACKAGE / m).read_text(encoding="utf-8") for m in _VALIDATION_CODE]
     return digest("templates", *code,
                   *(f"{name}\0{text}" for name, text in texts or _packaged_texts()))
+
+
+def _stamped_key() -> str:
+    """:func:`packaged_key`, kept in the user cache beside the size and modification time
+    of each file it reads (as git's index does), so that a run need not read and hash a
+    megabyte of templates to find them unchanged."""
+    import pickle
+    import time
+
+    from nanochat_explain.cache import _write, default_dir
+
+    folder = PACKAGE / "templates"
+    try:
+        files = [*sorted(e for e in folder.iterdir() if e.name.endswith(".yaml")),
+                 *(PACKAGE / m for m in _VALIDATION_CODE)]
+        stats = [(f.name, f.stat()) for f in files]
+    except OSError:
+        return packaged_key()
+    stamp = [(name, st.st_size, st.st_mtime_ns) for name, st in stats]
+    path = default_dir() / "templates-key.pickle"
+    try:
+        stored_stamp, stored_key = pickle.loads(path.read_bytes())
+        if stored_stamp == stamp and isinstance(stored_key, str):
+            return stored_key
+    except Exception:  # absent, truncated, or written by another version: hash again
+        pass
+    key = packaged_key()
+    # a file changed within the last seconds may change again without its time moving on
+    # (the clock's granularity): only older files are vouched for by their stamp
+    if all(st.st_mtime < time.time() - 2 for _, st in stats):
+        _write(path, lambda f: f.write(pickle.dumps((stamp, key))))
+    return key
 
 
 def prebuilt() -> bytes:
