@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from nanochat_explain.claims import KINDS
 from nanochat_explain.errors import TemplateError
 from nanochat_explain.facts import canonical_forms, remember
 from nanochat_explain.model import (
@@ -337,6 +336,9 @@ def drawn_boxes(text: str) -> list[tuple[int, str]]:
 
 
 def _claims(ctx: _Ctx, raw_claims: list[Any], sources: tuple[str, ...]) -> tuple[ClaimSpec, ...]:
+    # the claim kinds are read only to validate: templates shipped validated never need them
+    from nanochat_explain.claims import KINDS
+
     out: list[ClaimSpec] = []
     seen_ids: set[str] = set()
     for i, raw in enumerate(raw_claims):
