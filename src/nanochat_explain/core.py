@@ -120,6 +120,8 @@ class Session:
     mentioned: frozenset[str] | None = None  # every symbol the templates name, all modules
     upstream: bool = True  # facts of upstream blobs from the bundle (False: parse them again)
     _facts: dict[str, FileFacts | ExplainError] = field(default_factory=dict)
+    read: dict[str, str] | None = None  # when a dict, the text of each work-tree file read
+
 
     def facts(self, relpath: str) -> FileFacts | ExplainError:
         if relpath not in self._facts:
@@ -135,7 +137,10 @@ class Session:
             return source.bundle.facts(relpath)
         blob = source.tree.get(relpath) if source.tree is not None else None
         if blob is None:
-            return parse_file(source, relpath, cache, self.upstream)
+            text = source.read_text(relpath)
+            if self.read is not None:
+                self.read[relpath] = text
+            return parse_text(text, relpath, cache, self.upstream)
         upstream = self.upstream or source.upstream is not None  # nothing else to read
         return parse_blob(relpath, blob, lambda: source.read_text(relpath), cache, upstream)
 
