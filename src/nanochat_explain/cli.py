@@ -503,12 +503,6 @@ def run(args: list[str] | None = None, *, debug: bool = False) -> int:
 
 
 def main() -> None:
-    import gc
-
-    # A run is short and makes many small objects that live until it ends (facts, claims,
-    # results): the collector's default pace spends a tenth of a check walking them to
-    # find no garbage.
-    gc.set_threshold(100_000, 50, 100)
     args = sys.argv[1:]
     debug = "--debug" in args
     if debug:
