@@ -26,6 +26,7 @@ line (a function moved down by an edit above it is still the same item).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -279,10 +280,10 @@ class Upstream:
         found = self._facts.get((n, relpath))
         if found is None:
             record = json.loads(self._lines[1 + n])
-            try:
-                found = self._assemble(record, relpath) if shared else None
-            except TypeError:  # facts of a shape the parts cannot be assembled into
-                pass
+            if shared:
+                # TypeError: facts of a shape the parts cannot be assembled into
+                with contextlib.suppress(TypeError):
+                    found = self._assemble(record, relpath)
             if found is None:
                 first = 1 + len(self.blob_ids)
                 found = from_data(dict(_decode(record, lambda i: self._item(first + i)),
