@@ -74,6 +74,7 @@ def quick(args: list[str]) -> int | None:
         encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
         text = render(options.get("--format", "plain"), what, value,
                       Options(width=100, color=False, encoding=encoding))
+        text.encode(encoding)  # what the stream cannot take, the CLI reports in its words
     except KeyboardInterrupt:
         print("\nnanochat-explain: aborted", file=sys.stderr)  # as click and the CLI say it
         return 1
@@ -83,8 +84,16 @@ def quick(args: list[str]) -> int | None:
         return None  # click would strip what looks like a terminal escape code
     for error in unreadable:
         print(f"nanochat-explain: {error}", file=sys.stderr)
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away (| head): as click ends it, quietly
+        # what is still buffered goes to devnull at exit instead of raising again there
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     return code
 
 
