@@ -96,6 +96,12 @@ def test_every_kind_is_tested():
     ("assign", "MLP.__init__", {"target": "self.w"}, "fail", 16,
      "no assignment to self.w in MLP.__init__"),
     ("assign", "MLP.forward", {"target": "x", "value": "x*1.5"}, "pass", 24, "x = x * 1.5"),
+    ("assign", "MLP.forward", {"target": "x", "value": "x*1.5", "nth": -1}, "pass", 24,
+     "x = x * 1.5"),
+    ("assign", "MLP.forward", {"target": "x", "value": "x*1.5", "nth": 0}, "fail", 22,
+     "expected x = x * 1.5; found x = self.c_fc(x) (line 22)"),
+    ("assign", "MLP.forward", {"target": "x", "nth": 3}, "fail", 22,
+     "expected assignment 3 to x; found 3"),
     ("assign", "Nope.__init__", {"target": "x"}, "error", None,
      "Nope.__init__ not found in m.py (nearest: MLP.__init__, GPT.__init__)"),
     ("call", "MLP.forward", {"callee": "F.relu", "args": ["x"]}, "pass", 23, "F.relu(x)"),
@@ -325,6 +331,44 @@ def test_a_statement_can_be_counted():
     assert failed.status is Status.FAIL
     assert failed.detail == ("expected g = torch.sigmoid(x) 2 times in forward; "
                              "found it once (line 3)")
+
+
+def test_an_order_step_can_be_a_test_or_a_return():
+    source = dedent("""\
+        def f(ids, n):
+            assert n > 0, "n must be positive"
+            ids = ids[:n]
+            return ids
+        """)
+    early = source.replace("    ids = ids[:n]\n    return ids\n",
+                           "    return ids\n    ids = ids[:n]\n")
+    late = source.replace('    assert n > 0, "n must be positive"\n    ids = ids[:n]\n',
+                          '    ids = ids[:n]\n    assert n > 0, "n must be positive"\n')
+
+    def order(text: str, **steps: str):
+        claim = ClaimSpec("c", "order", "t.py", "f", tuple(steps.items()), None, 1)
+        return evaluate(claim, extract(text, "t.py"))
+
+    cut = {"first_assign": "ids = ids[:n]", "then_return": "ids"}
+    assert order(source, **cut).status is Status.PASS
+    failed = order(early, **cut)
+    assert failed.status is Status.FAIL
+    assert failed.detail == ("expected ids = ids[:n] before return ids; found return ids "
+                             "(line 3) runs before ids = ids[:n] (line 4)")
+    checked = {"first_test": "n > 0", "then_assign": "ids"}
+    assert order(source, **checked).status is Status.PASS
+    assert order(late, **checked).status is Status.FAIL
+    assert order(source, first_test="n < 0", then_return="ids").detail == (
+        "expected the test n < 0 before return ids in f; no such step the test n < 0")
+    # a call runs before the assignment or return on its own line, not after
+    one_line = "def g(self):\n    self.cos = self.table(8)\n    return self.cos\n"
+    assert order(one_line.replace("def g", "def f"), first="self.table",
+                 then_assign="self.cos").status is Status.PASS
+    assert order(one_line.replace("def g", "def f"), first_assign="self.cos",
+                 then="self.table").status is Status.FAIL
+    module = ClaimSpec("c", "order", "t.py", None,
+                       (("first", "f"), ("then_return", "ids")), None, 1)
+    assert evaluate(module, extract(source, "t.py")).status is Status.ERROR
 
 
 def test_an_order_step_can_be_a_whole_assignment():

@@ -432,9 +432,10 @@ def _check_signature(claim: ClaimSpec, facts: FileFacts) -> Outcome:
 @_kind(
     "assign",
     "An assignment to a target inside a function or class body: its callee and "
-    "arguments, or its whole value.",
+    "arguments, or its whole value; any assignment to the target, or the nth (-1 is the "
+    "last).",
     keys={"target": (str,), "callee": (str,), "args": (list,), "kwargs": (dict,),
-          "value": _SCALAR, "op": (str,)},
+          "value": _SCALAR, "op": (str,), "nth": (int,)},
     required=("target",),
     symbol="optional",
 )
@@ -446,6 +447,12 @@ def _check_assign(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     if not found:
         where = sym.qualname if sym else f"the module body of {facts.path}"
         return Outcome(Status.FAIL, sym.line if sym else 1, f"no assignment to {target} in {where}")
+    nth = claim.get("nth")
+    if nth is not None:
+        if not -len(found) <= nth < len(found):
+            return Outcome(Status.FAIL, found[0].line, f"expected assignment {nth} to {target}; "
+                           f"found {len(found)}")
+        found = [found[nth]]
     callee, args, kwargs = claim.get("callee"), claim.get("args"), claim.get("kwargs")
     value, op = claim.get("value"), claim.get("op", "=")
     for a in found:
@@ -649,12 +656,16 @@ def _check_condition(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     "Within a function (or, without symbol, the module body), one step runs before "
     "another. A step is a call (first / then: the callee, or a whole call with its "
     "arguments) or an assignment (first_assign / then_assign: the target, or a whole "
-    "assignment); the first of "
-    "each unless first_nth or then_nth pick another (-1 is the last). Calls are compared "
-    "in evaluation order, anything else by line.",
+    "assignment), a test (first_test / then_test: of an if, elif, while, assert or "
+    "conditional expression) or a return (first_return / then_return: its value); the "
+    "first of each unless first_nth or then_nth pick another (-1 is the last). Calls are "
+    "compared in evaluation order, anything else by line (a call runs before the "
+    "assignment, test or return on its line).",
     keys={"first": (str,), "then": (str,), "first_assign": (str,), "then_assign": (str,),
-          "first_nth": (int,), "then_nth": (int,)},
-    one_of=(("first", "first_assign"), ("then", "then_assign")),
+          "first_test": (str,), "then_test": (str,), "first_return": (str,),
+          "then_return": (str,), "first_nth": (int,), "then_nth": (int,)},
+    one_of=(("first", "first_assign", "first_test", "first_return"),
+            ("then", "then_assign", "then_test", "then_return")),
     symbol="optional",
 )
 def _check_order(claim: ClaimSpec, facts: FileFacts) -> Outcome:
@@ -662,15 +673,26 @@ def _check_order(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     where = scope.qualname if isinstance(scope, Function) else f"the module body of {facts.path}"
     scope_line = scope.line if isinstance(scope, Function) else 1
 
-    def step(side: str) -> tuple[str, Call | Assign | None]:
+    def step(side: str) -> tuple[str, Call | Assign | _Line | None]:
         nth = claim.get(f"{side}_nth", 0)
-        if claim.get(side) is not None:
+        if claim.get(f"{side}_test") is not None or claim.get(f"{side}_return") is not None:
+            test = claim.get(f"{side}_test") is not None
+            text = _canon(claim.get(f"{side}_test" if test else f"{side}_return"))
+            if test:
+                found = scope.conditions
+            elif isinstance(scope, Function):
+                found = scope.returns
+            else:
+                raise _Unevaluable("a return step needs a function: give symbol")
+            items: list[Any] = [_Line(line) for value, line in found if value == text]
+            label = f"the test {text}" if test else f"return {text}"
+        elif claim.get(side) is not None:
             callee = _canon(claim.get(side))
             whole = _whole_call(callee)  # print0('...'): that call, not any print0
             calls = sorted((c for c in scope.calls
                             if (c.text if whole else c.callee) == callee),
                            key=lambda c: c.order)
-            items: list[Any] = calls
+            items = calls
             label = callee
         else:
             text = str(claim.get(f"{side}_assign"))
@@ -695,12 +717,24 @@ def _check_order(claim: ClaimSpec, facts: FileFacts) -> Outcome:
         return Outcome(Status.FAIL, scope_line, f"expected {first} before {then} in "
                        f"{where}; no such step {missing}")
     both_calls = isinstance(a, Call) and isinstance(b, Call)
-    before = a.order < b.order if both_calls else a.line < b.line  # type: ignore[union-attr]
+    if both_calls:
+        before = a.order < b.order  # type: ignore[union-attr]
+    elif isinstance(a, Call):  # y = f(x), return f(x): the call runs first
+        before = a.line <= b.line
+    else:
+        before = a.line < b.line
     if before:
         return Outcome(Status.PASS, b.line,
                        f"{first} (line {a.line}) runs before {then} (line {b.line})")
     return Outcome(Status.FAIL, a.line, f"expected {first} before {then}; found {then} "
                    f"(line {b.line}) runs before {first} (line {a.line})")
+
+
+@dataclass(frozen=True)
+class _Line:
+    """An order step known by its line only: a test or a return."""
+
+    line: int
 
 
 def _whole_assign(text: str) -> tuple[str, str, str] | None:

@@ -90,7 +90,10 @@ def inline(text: str) -> str:
             out.append(_escape(token))
             i = end
             continue
-        out.append(_escape(text[i]))
+        ch = text[i]
+        # GitHub links a bare scheme://... or name@host by itself; an escape stops it
+        autolink = ch == "@" or (ch == ":" and text.startswith("//", i + 1))
+        out.append("\\" + ch if autolink else _escape(ch))
         i += 1
     return "".join(out)
 
