@@ -382,6 +382,17 @@ def test_an_order_step_can_be_a_whole_assignment():
     assert failed.status is Status.FAIL and "runs before cos, sin = freqs.cos()" in failed.detail
 
 
+def test_a_condition_with_count_fails_when_one_copy_changes():
+    source = "def f(w, t):\n    if w >= 0 and w < t:\n        a()\n    if w >= 0 and w < t:\n        b()\n"
+    changed = source.replace("if w >= 0 and w < t:\n        b", "if w >= 0 or w < t:\n        b")
+    claim = ClaimSpec("c", "condition", "t.py", "f",
+                      (("test", "w >= 0 and w < t"), ("count", 2)), None, 1)
+    passed = evaluate(claim, extract(source, "t.py"))
+    assert passed.status is Status.PASS and "(2 times)" in passed.detail
+    failed = evaluate(claim, extract(changed, "t.py"))
+    assert failed.status is Status.FAIL and "found it once (line 2)" in failed.detail
+
+
 COMMENTED = extract(dedent('''\
     """Module docstring: the model, std=1.0 for wte."""
     # ceil to the tile size

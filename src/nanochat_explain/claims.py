@@ -631,8 +631,9 @@ def _check_statement(claim: ClaimSpec, facts: FileFacts) -> Outcome:
 @_kind(
     "condition",
     "A function (or, without symbol, the module body) tests the given expression in an "
-    "if, elif, while, assert or conditional expression.",
-    keys={"test": _SCALAR},
+    "if, elif, while, assert or conditional expression; with count, exactly that many "
+    "times.",
+    keys={"test": _SCALAR, "count": (int,)},
     required=("test",),
     symbol="optional",
 )
@@ -643,9 +644,16 @@ def _check_condition(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     else:
         conditions, where, line = facts.conditions, f"the module body of {facts.path}", 1
     want = _canon(claim.get("test"))
-    for test, at in conditions:
-        if test == want:
-            return Outcome(Status.PASS, at, f"{where} tests {test}")
+    same = [at for test, at in conditions if test == want]
+    count = claim.get("count")
+    if same and count is not None and len(same) != count:
+        lines = ", ".join(str(at) for at in same)
+        n = "once" if len(same) == 1 else f"{len(same)} times"
+        return Outcome(Status.FAIL, same[0], f"expected {where} to test {want} {count} "
+                       f"times; found it {n} (line{'s' if len(same) > 1 else ''} {lines})")
+    if same:
+        times = f" ({len(same)} times)" if count is not None and count != 1 else ""
+        return Outcome(Status.PASS, same[0], f"{where} tests {want}{times}")
     have = _closest(want, list(conditions)) or "no conditions"
     return Outcome(Status.FAIL, conditions[0][1] if conditions else line,
                    f"expected {where} to test {want}; found {have}")
