@@ -29,6 +29,7 @@ from nanochat_explain.facts import (
     FileFacts,
     Function,
     Param,
+    Where,
 )
 
 if TYPE_CHECKING:
@@ -76,8 +77,8 @@ class _Scope:
     kind: str
     calls: list[Call] = field(default_factory=list)
     assigns: list[Assign] = field(default_factory=list)
-    returns: list[tuple[str, int]] = field(default_factory=list)
-    conditions: list[tuple[str, int]] = field(default_factory=list)
+    returns: list[tuple[str, int, Where]] = field(default_factory=list)
+    conditions: list[tuple[str, int, Where]] = field(default_factory=list)
     order: int = 0
 
 
@@ -90,6 +91,7 @@ class _Collector:
         self.classes: list[Class] = []
         self.functions: list[Function] = []
         self.in_decorator = 0
+        self.where: Where = ()  # the blocks around what is walked, within its scope
         self._tokens: list[TokenInfo] | None = None
         self._texts: dict[ast.expr, str] = {}
         # each handler takes the node of the type it is filed under
@@ -102,8 +104,16 @@ class _Collector:
             ast.AnnAssign: self._ann_assign,
             ast.AugAssign: self._aug_assign,
             ast.Return: self._return,
-            ast.If: self._test_first,
-            ast.While: self._test_first,
+            ast.If: self._if,
+            ast.While: self._if,
+            ast.For: self._for,
+            ast.AsyncFor: self._for,
+            ast.With: self._with,
+            ast.AsyncWith: self._with,
+            ast.Try: self._try,
+            ast.TryStar: self._try,
+            ast.ExceptHandler: self._except_handler,
+            ast.match_case: self._match_case,
             ast.Assert: self._test_first,
             ast.IfExp: self._if_exp,
             ast.Dict: self._dict,
@@ -267,9 +277,11 @@ class _Collector:
         scope = _Scope(self._qualname(node.name), "class")
         self.stack.append(scope)
         self._decorators(node.decorator_list)
+        outer, self.where = self.where, ()  # a class body starts in no block
         self.visit_all(node.bases)
         self.visit_all(node.keywords)
         self.visit_all(node.body)
+        self.where = outer
         self.stack.pop()
         assert node.end_lineno is not None
         self.classes.append(
@@ -290,10 +302,12 @@ class _Collector:
         scope = _Scope(self._qualname(node.name), kind)
         self.stack.append(scope)
         self._decorators(node.decorator_list)
+        outer, self.where = self.where, ()  # a function body starts in no block
         self._arguments(node.args)
         if node.returns is not None:
             self.visit(node.returns)
         self.visit_all(node.body)
+        self.where = outer
         self.stack.pop()
         assert node.end_lineno is not None
         self.functions.append(
@@ -362,12 +376,13 @@ class _Collector:
                 line=node.lineno,
                 column=self._column(node.lineno, node.col_offset),
                 order=scope.order,
+                where=self.where,
             )
         )
         scope.order += 1
 
     def _add_assign(self, target: str, value: str, node: ast.stmt, op: str) -> None:
-        self.stack[-1].assigns.append(Assign(target, value, node.lineno, op))
+        self.stack[-1].assigns.append(Assign(target, value, node.lineno, op, self.where))
 
     def _assign(self, node: ast.Assign) -> None:
         value = self._text(node.value, bare_tuple=True)
@@ -392,17 +407,78 @@ class _Collector:
 
     def _return(self, node: ast.Return) -> None:
         value = "None" if node.value is None else self._text(node.value)
-        self.stack[-1].returns.append((value, node.lineno))
+        self.stack[-1].returns.append((value, node.lineno, self.where))
         if node.value is not None:
             self.visit(node.value)
 
     def _add_condition(self, test: ast.expr) -> None:
-        self.stack[-1].conditions.append((self._text(test), test.lineno))
+        self.stack[-1].conditions.append((self._text(test), test.lineno, self.where))
 
-    def _test_first(self, node: ast.If | ast.While | ast.Assert) -> None:
-        # elif branches are nested If nodes
+    def _test_first(self, node: ast.Assert) -> None:
         self._add_condition(node.test)
         self.visit_all(ast.iter_child_nodes(node))
+
+    def _in_block(self, kind: str, text: str, part: str, body: list[ast.stmt]) -> None:
+        outer = self.where
+        self.where = (*outer, (kind, text, part))
+        self.visit_all(body)
+        self.where = outer
+
+    def _is_elif(self, node: ast.If) -> bool:
+        """Whether the one If of an ``else`` is written ``elif`` (ast keeps both alike)."""
+        if len(node.orelse) != 1 or not isinstance(node.orelse[0], ast.If):
+            return False
+        inner = node.orelse[0]
+        return self.lines[inner.lineno - 1][inner.col_offset:].startswith("elif")
+
+    def _if(self, node: ast.If | ast.While, kind: str | None = None) -> None:
+        self._add_condition(node.test)
+        self.visit(node.test)
+        kind = kind or ("if" if isinstance(node, ast.If) else "while")
+        text = self._text(node.test)
+        self._in_block(kind, text, "body", node.body)
+        if isinstance(node, ast.If) and self._is_elif(node):
+            outer = self.where
+            self.where = (*outer, (kind, text, "else"))
+            self._if(node.orelse[0], "elif")  # type: ignore[arg-type]
+            self.where = outer
+        elif node.orelse:
+            self._in_block(kind, text, "else", node.orelse)
+
+    def _for(self, node: ast.For | ast.AsyncFor) -> None:
+        self.visit(node.target)
+        self.visit(node.iter)
+        text = f"{self._text(node.target, bare_tuple=True)} in {self._text(node.iter)}"
+        self._in_block("for", text, "body", node.body)
+        if node.orelse:
+            self._in_block("for", text, "else", node.orelse)
+
+    def _with(self, node: ast.With | ast.AsyncWith) -> None:
+        self.visit_all(node.items)
+        text = ", ".join(self._text(i.context_expr) + (
+            "" if i.optional_vars is None else f" as {self._text(i.optional_vars)}")
+            for i in node.items)
+        self._in_block("with", text, "body", node.body)
+
+    def _try(self, node: ast.Try | ast.TryStar) -> None:
+        self._in_block("try", "", "body", node.body)
+        self.visit_all(node.handlers)
+        if node.orelse:
+            self._in_block("try", "", "else", node.orelse)
+        if node.finalbody:
+            self._in_block("finally", "", "body", node.finalbody)
+
+    def _except_handler(self, node: ast.ExceptHandler) -> None:
+        if node.type is not None:
+            self.visit(node.type)
+        caught = "" if node.type is None else self._text(node.type)
+        self._in_block("except", caught, "body", node.body)
+
+    def _match_case(self, node: ast.match_case) -> None:
+        self.visit(node.pattern)
+        if node.guard is not None:
+            self.visit(node.guard)
+        self._in_block("case", "", "body", node.body)
 
     def _if_exp(self, node: ast.IfExp) -> None:
         self._add_condition(node.test)

@@ -484,3 +484,120 @@ def test_comment_errors(symbol, fields, detail):
     result = comment(symbol, **fields)
     assert result.status is Status.ERROR
     assert result.detail.startswith(detail)
+
+
+BRANCHED = dedent('''\
+    def take(docs, best_idx, x):
+        if best_idx >= 0:
+            doc = docs.pop(best_idx)
+            emit(doc)
+        elif x:
+            doc = crop(x)
+        else:
+            doc = None
+            return pad(x)
+        for i, d in enumerate(docs):
+            while busy(d):
+                with lock:
+                    pos += len(d)
+        return doc
+    ''')
+
+
+def branched(source: str, kind: str, inside: Any, **fields: Any):
+    claim = ClaimSpec("c", kind, "t.py", "take", (*fields.items(), ("inside", inside)), None, 1)
+    return evaluate(claim, extract(source, "t.py"))
+
+
+def _swap(source: str, a: str, b: str) -> str:
+    assert a in source and b in source
+    return source.replace(a, "\0").replace(b, a).replace("\0", b)
+
+
+@pytest.mark.parametrize(("kind", "inside", "fields"), [
+    ("assign", {"if": "best_idx >= 0"}, {"target": "doc", "callee": "docs.pop"}),
+    ("call", {"if": "best_idx>=0"}, {"callee": "emit", "args": ["doc"]}),
+    ("statement", {"if": "x"}, {"code": "doc = crop(x)"}),
+    ("statement", {"else": "best_idx >= 0"}, {"code": "doc = crop(x)"}),
+    ("statement", {"else": "x"}, {"code": "return pad(x)"}),
+    ("literal", {"else": "x"}, {"assign": "doc", "expect": None}),
+    ("returns", {"else": "x"}, {"value": "pad(x)"}),
+    ("count", {"if": "best_idx >= 0"}, {"callee": "emit", "expect": 1}),
+    ("statement", [{"for": "i, d in enumerate(docs)"}, {"while": "busy(d)"},
+                   {"with": "lock"}], {"code": "pos += len(d)"}),
+])
+def test_a_claim_inside_a_branch_fails_when_the_branches_swap(kind, inside, fields):
+    assert branched(BRANCHED, kind, inside, **fields).status is Status.PASS
+    # the if's body and the elif's, then the elif's body and its else
+    first = _swap(BRANCHED, "        doc = docs.pop(best_idx)\n        emit(doc)\n",
+                  "        doc = crop(x)\n")
+    second = _swap(BRANCHED, "        doc = crop(x)\n",
+                   "        doc = None\n        return pad(x)\n")
+    out = BRANCHED.replace("            pos += len(d)\n    return doc\n",
+                           "            pass\n    pos += len(d)\n    return doc\n")
+    assert out != BRANCHED
+    changed = [branched(s, kind, inside, **fields).status for s in (first, second, out)]
+    assert any(status is not Status.PASS for status in changed)
+
+
+def test_a_claim_inside_a_branch_says_where_it_found_the_statement():
+    swapped = _swap(BRANCHED, "        doc = docs.pop(best_idx)\n        emit(doc)\n",
+                    "        doc = crop(x)\n")
+    failed = branched(swapped, "statement", {"if": "best_idx >= 0"},
+                      code="doc = docs.pop(best_idx)")
+    assert failed.status is Status.FAIL
+    assert failed.line == 5
+    assert failed.detail == ("expected it in the body of `if best_idx >= 0`; found "
+                             "doc = docs.pop(best_idx) (line 5) in the body of `elif x`")
+    neither = branched(BRANCHED, "statement", {"else": "best_idx >= 0"}, code="emit(doc)")
+    assert neither.detail.endswith("in the body of `if best_idx >= 0`")
+
+
+def test_absent_inside_a_branch_looks_only_there():
+    spec = {"callee": "^crop$"}
+    assert branched(BRANCHED, "absent", {"if": "best_idx >= 0"}, call=spec).status is Status.PASS
+    assert branched(BRANCHED, "absent", {"if": "x"}, call=spec).status is Status.FAIL
+
+
+def test_an_elif_test_is_in_the_else_of_the_if_above():
+    assert branched(BRANCHED, "condition", {"else": "best_idx >= 0"},
+                    test="x").status is Status.PASS
+    assert branched(BRANCHED, "condition", {"if": "best_idx >= 0"},
+                    test="x").status is Status.FAIL
+
+
+def test_inside_try_except_and_finally():
+    source = dedent('''\
+        def take(it):
+            try:
+                x = next(it)
+            except StopIteration:
+                x = None
+            finally:
+                close(it)
+            return x
+        ''')
+
+    def where(inside: Any, **fields: Any) -> Status:
+        return branched(source, "statement", inside, **fields).status
+
+    assert where({"try": True}, code="x = next(it)") is Status.PASS
+    assert where({"except": "StopIteration"}, code="x = None") is Status.PASS
+    assert where({"except": "StopIteration"}, code="x = next(it)") is Status.FAIL
+    assert where({"finally": True}, code="close(it)") is Status.PASS
+    assert where({"try": True}, code="close(it)") is Status.FAIL
+
+
+def test_a_helper_called_in_a_branch_is_in_it():
+    source = dedent('''\
+        def helper(x):
+            y = crop(x)
+
+        def take(x):
+            if x:
+                helper(x)
+        ''')
+    assert branched(source, "statement", {"if": "x"}, code="y = crop(x)").status is Status.PASS
+    moved = source.replace("        helper(x)\n", "        pass\n    helper(x)\n")
+    assert branched(moved, "statement", {"if": "x"}, code="y = crop(x)").status is Status.FAIL
+

@@ -88,7 +88,7 @@ def test_calls_in_source_order_with_evaluation_order():
 def test_nested_functions_keep_their_own_calls():
     assert [c.callee for c in facts_of("helper").calls] == []
     assert [c.callee for c in facts_of("helper.inner").calls] == ["call_inside"]
-    assert facts_of("helper").returns == (("a", 26),)
+    assert facts_of("helper").returns == (("a", 26, ()),)
 
 
 def test_canonical_folds_formatting():

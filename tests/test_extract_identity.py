@@ -18,6 +18,7 @@ import pytest
 import ast_oracle
 from conftest import FIXTURES, ROOT
 from nanochat_explain.extract import extract
+from nanochat_explain.facts import Function
 
 sys.path.insert(0, str(ROOT / "bench"))
 from compare_extractors import compare, differences
@@ -79,6 +80,45 @@ SOURCES = {
     "global and del": "def f():\n    global g\n    del g[h()]\n",
     "return forms": "def f(a):\n    if a:\n        return\n    return a, b\n",
     "class keywords": "class A(B, *C, metaclass=M, **k):\n    pass\n",
+    "blocks": dedent("""\
+        def f(a):
+            if a > 0:
+                x = g(a)
+            elif h(a):
+                return 1
+            else:
+                if k:
+                    y += 1
+            for i, (p, q) in enumerate(zip(a, b)):
+                with torch.no_grad(), ctx() as (c, d):
+                    try:
+                        m(c)
+                    except (ValueError, KeyError) as e:
+                        n(e)
+                    except:
+                        pass
+                    else:
+                        o()
+                    finally:
+                        r()
+            else:
+                s()
+            while t(a):
+                u()
+            else:
+                v()
+            return w
+        if z:
+            @dec(1)
+            def inner():
+                return f(2)
+            class C:
+                if y:
+                    k = 3
+        """),
+    "async blocks": "async def f():\n    async for x in y:\n        async with a as b:\n"
+                    "            await c(b)\n",
+    "match blocks": "match p:\n    case [x] if x:\n        go(x)\n",
     "long string args": "f('''x\ny''', \"a\" \"b\")\nf(('a'\n  'b'))\n",
 }
 
@@ -93,6 +133,25 @@ def test_fixture_files(path: Path) -> None:
 def test_odd_sources(name: str) -> None:
     text = SOURCES[name]
     assert differences(ast_oracle.extract(text, "x.py"), extract(text, "x.py")) == []
+
+
+def test_the_blocks_are_compared() -> None:
+    """Both extractors place each statement in the blocks around it; the identity tests
+    compare those too, so the odd sources must hold some."""
+    facts = extract(SOURCES["blocks"], "x.py")
+    f = facts.symbol("f")
+    assert f is not None and isinstance(f, Function)
+    where = {c.callee: c.where for c in f.calls}
+    assert where["n"][-1] == ("except", "(ValueError, KeyError)", "body")
+    assert where["s"] == (("for", "i, (p, q) in enumerate(zip(a, b))", "else"),)
+    assert where["m"][1] == ("with", "torch.no_grad(), ctx() as (c, d)", "body")
+    assert f.returns[0][2] == (("if", "a > 0", "else"), ("elif", "h(a)", "body"))
+    assert [a.where for a in f.assigns if a.target == "y"] == [
+        (("if", "a > 0", "else"), ("elif", "h(a)", "else"), ("if", "k", "body"))]
+    # a function or class starts afresh: its body is in no block of the module's
+    assert facts.symbol("inner").calls[0].where == ()  # type: ignore[union-attr]
+    assert facts.symbol("C").assigns[0].where == (("if", "y", "body"),)  # type: ignore[union-attr]
+    assert [c.where for c in facts.calls if c.callee == "dec"] == [(("if", "z", "body"),)]
 
 
 def test_the_odd_fixtures_are_there() -> None:

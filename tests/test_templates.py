@@ -91,6 +91,20 @@ def test_valid_template_loads():
      "demo.yaml:3: invalid YAML"),
     ("    claims: [base]\n    others", "    claims: []\n    others",
      "demo.yaml:19: comparisons[0].claims: must not be empty"),
+    ("    expect: 100000", "    expect: 100000\n    inside: {unless: x}",
+     "demo.yaml:33: claims[0].inside.unless: unknown block 'unless' (known: if, else, while, "
+     "for, with, try, except, finally)"),
+    ("    expect: 100000", "    expect: 100000\n    inside: {if: 'x >'}",
+     "demo.yaml:33: claims[0].inside.if: 'x >' is not a Python expression"),
+    ("    expect: 100000", "    expect: 100000\n    inside:\n      - {for: x in y}\n"
+     "      - {for: 'x y'}",
+     "demo.yaml:35: claims[0].inside[1].for: 'x y' is not what follows for in Python"),
+    ("    expect: 100000", "    expect: 100000\n    inside: {try: yes please}",
+     "demo.yaml:33: claims[0].inside.try: expected true: a try block has no test"),
+    ("    expect: 100000", "    expect: 100000\n    inside: {if: a, for: b in c}",
+     "demo.yaml:33: claims[0].inside: expected one block per mapping"),
+    ("    expect: 100000", "    expect: 100000\n    inside: x > 0",
+     "demo.yaml:33: claims[0].inside: expected a mapping or a list"),
 ])
 def test_invalid_template(old, new, message):
     assert old in VALID

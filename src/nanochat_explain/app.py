@@ -332,8 +332,8 @@ def history(module: str, repo: str | None, since: str | None,
 
 
 # the code a history's result depends on besides the template and the facts
-_HISTORY_CODE = ("history.py", "claims.py", "meaning.py", "facts.py", "upstream.py",
-                 "gitwalk.py", "forms.py")
+_HISTORY_CODE = ("history.py", "claims.py", "inside.py", "meaning.py", "facts.py",
+                 "upstream.py", "gitwalk.py", "forms.py")
 
 
 @dataclass(frozen=True)

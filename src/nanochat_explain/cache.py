@@ -22,7 +22,7 @@ from nanochat_explain.facts import FileFacts, from_data, to_data
 
 ENV_VAR = "NANOCHAT_EXPLAIN_CACHE"
 # Bump when the extractor or the facts' shape changes: old entries are then never read.
-FACTS_VERSION = "facts-5-libcst-comments"
+FACTS_VERSION = "facts-6-blocks"
 
 
 def default_dir() -> Path:

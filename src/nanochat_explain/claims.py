@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
 
+from nanochat_explain import inside
 from nanochat_explain.canon import unparse
 from nanochat_explain.facts import Assign, Call, Class, FileFacts, Function, canonical
 from nanochat_explain.model import ClaimSpec, Status
@@ -60,6 +61,8 @@ KINDS: dict[str, Kind] = {}
 
 _SCALAR = (str, int, float, bool, type(None))
 _ANY = (str, int, float, bool, type(None), list, dict)
+# the branch a statement stands in (:mod:`nanochat_explain.inside`)
+_INSIDE: dict[str, tuple[type, ...]] = {"inside": (dict, list)}
 
 
 def _kind(
@@ -91,13 +94,31 @@ _SKIPPED = "(not read)"
 
 
 def evaluate(claim: ClaimSpec, facts: FileFacts) -> Outcome:
-    outcome = _evaluate(claim, facts)
+    placed = inside.places(claim.get("inside"))
+    if not placed:
+        return _looked(claim, facts, lambda f: f)
+    outcome = _looked(claim, facts, lambda f: inside.within(f, placed, claim.symbol))
+    if outcome.status is Status.FAIL:
+        anywhere = _looked(claim, facts, lambda f: f)
+        if anywhere.status is Status.PASS:
+            return Outcome(Status.FAIL, anywhere.line, f"expected it {inside.describe(placed)};"
+                           f" found {anywhere.detail} (line {anywhere.line}) "
+                           f"{inside.where_at(facts, anywhere.line, claim.symbol)}",
+                           outcome.value)
+    return outcome
+
+
+def _looked(claim: ClaimSpec, facts: FileFacts,
+            narrow: Callable[[FileFacts], FileFacts]) -> Outcome:
+    """The claim checked on the facts ``narrow`` keeps, then once more on the view of
+    them with spellings undone and helpers inlined (:mod:`nanochat_explain.meaning`)."""
+    outcome = _evaluate(claim, narrow(facts))
     if outcome.status is Status.FAIL and claim.kind in _SECOND_LOOK:
         from nanochat_explain.meaning import view
 
         seen = view(facts, claim.symbol)
         if seen is not None:
-            again = _evaluate(claim, seen)
+            again = _evaluate(claim, narrow(seen))
             if again.status is Status.PASS:
                 return again
     return outcome
@@ -320,7 +341,7 @@ def _select(claim: ClaimSpec, facts: FileFacts) -> tuple[str, int, str]:
         fn = _function(claim, facts)
         n = claim.get("return_nth")
         try:
-            value, line = fn.returns[n]
+            value, line, _ = fn.returns[n]
         except IndexError:
             raise _Unevaluable(f"{fn.qualname} has no return statement number {n}; it has "
                                f"{len(fn.returns)}", fn.line) from None
@@ -435,7 +456,7 @@ def _check_signature(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     "arguments, or its whole value; any assignment to the target, or the nth (-1 is the "
     "last).",
     keys={"target": (str,), "callee": (str,), "args": (list,), "kwargs": (dict,),
-          "value": _SCALAR, "op": (str,), "nth": (int,)},
+          "value": _SCALAR, "op": (str,), "nth": (int,), **_INSIDE},
     required=("target",),
     symbol="optional",
 )
@@ -501,7 +522,7 @@ def _call_of(value: str) -> tuple[str, tuple[str, ...], dict[str, str]] | None:
     "call",
     "A call inside a function or a class's methods (or, without symbol, in the module "
     "body), optionally with its positional arguments and exact keywords.",
-    keys={"callee": (str,), "args": (list,), "kwargs": (dict,)},
+    keys={"callee": (str,), "args": (list,), "kwargs": (dict,), **_INSIDE},
     required=("callee",),
     symbol="optional",
 )
@@ -552,16 +573,16 @@ def _nearest_names(name: str, names: list[str], limit: int = 5) -> str:
 @_kind(
     "returns",
     "A function returns the given expression (one of its return statements does).",
-    keys={"value": _SCALAR},
+    keys={"value": _SCALAR, **_INSIDE},
     required=("value",),
 )
 def _check_returns(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     fn = _function(claim, facts)
     want = _canon(claim.get("value"))
-    for value, line in fn.returns:
+    for value, line, _ in fn.returns:
         if value == want:
             return Outcome(Status.PASS, line, f"{fn.qualname} returns {value}")
-    have = _closest(want, list(fn.returns)) or "no return statement"
+    have = _closest(want, [(v, line) for v, line, _ in fn.returns]) or "no return statement"
     return Outcome(Status.FAIL, fn.returns[0][1] if fn.returns else fn.line,
                    f"expected {fn.qualname} to return {want}; found {have}")
 
@@ -571,7 +592,7 @@ def _check_returns(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     "A whole statement, compared as canonical Python: an assignment with its operator, "
     "a return, or a call made as a statement, in a function (or a class's methods, or "
     "without symbol the module body); with count, exactly that many times.",
-    keys={"code": (str,), "count": (int,)},
+    keys={"code": (str,), "count": (int,), **_INSIDE},
     required=("code",),
     symbol="optional",
 )
@@ -604,8 +625,8 @@ def _check_statement(claim: ClaimSpec, facts: FileFacts) -> Outcome:
         fn = _function(claim, facts)
         value = _canon(unparse(stmt.value))
         want = f"return {value}"
-        same = [(want, line) for v, line in fn.returns if v == value]
-        found = [(f"return {v}", line) for v, line in fn.returns]
+        same = [(want, line) for v, line, _ in fn.returns if v == value]
+        found = [(f"return {v}", line) for v, line, _ in fn.returns]
     elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
         want = _canon(code)
         calls = _calls_in(sym, facts) if sym else list(facts.calls)
@@ -633,7 +654,7 @@ def _check_statement(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     "A function (or, without symbol, the module body) tests the given expression in an "
     "if, elif, while, assert or conditional expression; with count, exactly that many "
     "times.",
-    keys={"test": _SCALAR, "count": (int,)},
+    keys={"test": _SCALAR, "count": (int,), **_INSIDE},
     required=("test",),
     symbol="optional",
 )
@@ -644,7 +665,7 @@ def _check_condition(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     else:
         conditions, where, line = facts.conditions, f"the module body of {facts.path}", 1
     want = _canon(claim.get("test"))
-    same = [at for test, at in conditions if test == want]
+    same = [at for test, at, _ in conditions if test == want]
     count = claim.get("count")
     if same and count is not None and len(same) != count:
         lines = ", ".join(str(at) for at in same)
@@ -654,7 +675,7 @@ def _check_condition(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     if same:
         times = f" ({len(same)} times)" if count is not None and count != 1 else ""
         return Outcome(Status.PASS, same[0], f"{where} tests {want}{times}")
-    have = _closest(want, list(conditions)) or "no conditions"
+    have = _closest(want, [(t, at) for t, at, _ in conditions]) or "no conditions"
     return Outcome(Status.FAIL, conditions[0][1] if conditions else line,
                    f"expected {where} to test {want}; found {have}")
 
@@ -671,7 +692,7 @@ def _check_condition(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     "assignment, test or return on its line).",
     keys={"first": (str,), "then": (str,), "first_assign": (str,), "then_assign": (str,),
           "first_test": (str,), "then_test": (str,), "first_return": (str,),
-          "then_return": (str,), "first_nth": (int,), "then_nth": (int,)},
+          "then_return": (str,), "first_nth": (int,), "then_nth": (int,), **_INSIDE},
     one_of=(("first", "first_assign", "first_test", "first_return"),
             ("then", "then_assign", "then_test", "then_return")),
     symbol="optional",
@@ -692,7 +713,7 @@ def _check_order(claim: ClaimSpec, facts: FileFacts) -> Outcome:
                 found = scope.returns
             else:
                 raise _Unevaluable("a return step needs a function: give symbol")
-            items: list[Any] = [_Line(line) for value, line in found if value == text]
+            items: list[Any] = [_Line(line) for value, line, _ in found if value == text]
             label = f"the test {text}" if test else f"return {text}"
         elif claim.get(side) is not None:
             callee = _canon(claim.get(side))
@@ -779,7 +800,7 @@ def _whole_call(text: str) -> bool:
     "call argument or return statement; ``index`` picks the n-th number inside an "
     "expression.",
     keys={**_SELECTOR_KEYS, "index": (int,), "expect": _ANY, "op": (str,),
-          "follow_calls": (bool,)},
+          "follow_calls": (bool,), **_INSIDE},
     required=("expect",),
     one_of=(("param", "field", "constant", "assign", "call", "return_nth"),),
     symbol="optional",
@@ -878,7 +899,7 @@ _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "
     "assigns, calls or defines what the regular expressions describe (assign: target, "
     "value; call: callee, args, searched in the positional arguments joined by ', '; "
     "define: name of a class or function).",
-    keys={"assign": (dict,), "call": (dict,), "define": (dict,)},
+    keys={"assign": (dict,), "call": (dict,), "define": (dict,), **_INSIDE},
     one_of=(("assign", "call", "define"),),
     symbol="optional",
 )
@@ -961,7 +982,7 @@ def _describe(spec: dict[str, Any]) -> str:
     "count",
     "How many calls to a callee a scope makes, or how many items a literal list, "
     "tuple, dict or set holds.",
-    keys={**_SELECTOR_KEYS, "callee": (str,), "expect": (int,)},
+    keys={**_SELECTOR_KEYS, "callee": (str,), "expect": (int,), **_INSIDE},
     required=("expect",),
     one_of=(("callee", "param", "field", "constant", "assign", "call", "return_nth"),),
     symbol="optional",

@@ -34,6 +34,7 @@ from nanochat_explain.facts import (
     FileFacts,
     Function,
     Param,
+    Where,
 )
 
 # Nodes that canonical text never puts in parentheses, whatever surrounds them.
@@ -84,8 +85,8 @@ class _Scope:
     kind: str
     calls: list[Call] = field(default_factory=list)
     assigns: list[Assign] = field(default_factory=list)
-    returns: list[tuple[str, int]] = field(default_factory=list)
-    conditions: list[tuple[str, int]] = field(default_factory=list)
+    returns: list[tuple[str, int, Where]] = field(default_factory=list)
+    conditions: list[tuple[str, int, Where]] = field(default_factory=list)
     order: int = 0
 
 
@@ -97,6 +98,7 @@ class _Collector:
         self.functions: list[Function] = []
         self.docstrings: list[Docstring] = []
         self.in_decorator = 0
+        self.where: Where = ()  # the blocks around what is walked, within its scope
         self._texts: dict[cst.CSTNode, str] = {}
         # comments placed while walking: comment -> (scope, statement line, own line)
         self.placed: dict[cst.Comment, tuple[str, int | None, bool]] = {}
@@ -110,8 +112,12 @@ class _Collector:
             cst.AnnAssign: self._ann_assign,
             cst.AugAssign: self._aug_assign,
             cst.Return: self._return,
-            cst.If: self._test_first,
-            cst.While: self._test_first,
+            cst.If: self._if,
+            cst.While: self._if,
+            cst.For: self._for,
+            cst.With: self._with,
+            cst.Try: self._try,
+            cst.TryStar: self._try,
             cst.Assert: self._test_first,
             cst.IfExp: self._if_exp,
             cst.Parameters: self._parameters,
@@ -306,9 +312,11 @@ class _Collector:
         self.stack.append(scope)
         self._header(node, node.body)
         self._decorators(node.decorators)
+        outer, self.where = self.where, ()  # a class body starts in no block
         self.visit_all(a.value for a in node.bases)
         self.visit_all(a.value for a in node.keywords)
         self.visit(node.body)
+        self.where = outer
         self.stack.pop()
         self.classes.append(
             Class(
@@ -329,10 +337,12 @@ class _Collector:
         self.stack.append(scope)
         self._header(node, node.body)
         self._decorators(node.decorators)
+        outer, self.where = self.where, ()  # a function body starts in no block
         self._parameters(node.params)
         if node.returns is not None:
             self.visit(node.returns.annotation)
         self.visit(node.body)
+        self.where = outer
         self.stack.pop()
         self.functions.append(
             Function(
@@ -389,11 +399,12 @@ class _Collector:
                 args.append(self._text(arg.value))
         line, column = self.pos.start(node)
         scope.calls.append(Call(self._callee(node.func), tuple(args), tuple(kwargs), line,
-                                column, scope.order))
+                                column, scope.order, self.where))
         scope.order += 1
 
     def _add_assign(self, target: str, value: str, node: cst.CSTNode, op: str) -> None:
-        self.stack[-1].assigns.append(Assign(target, value, self.pos.line(node), op))
+        self.stack[-1].assigns.append(Assign(target, value, self.pos.line(node), op,
+                                             self.where))
 
     def _assign(self, node: cst.Assign) -> None:
         value = self._text(node.value, bare_tuple=True)
@@ -429,29 +440,65 @@ class _Collector:
 
     def _return(self, node: cst.Return) -> None:
         value = "None" if node.value is None else self._text(node.value)
-        self.stack[-1].returns.append((value, self.pos.line(node)))
+        self.stack[-1].returns.append((value, self.pos.line(node), self.where))
         if node.value is not None:
             self.visit(node.value)
 
     def _add_condition(self, test: cst.BaseExpression) -> None:
-        self.stack[-1].conditions.append((self._text(test), self.pos.line(test)))
+        self.stack[-1].conditions.append((self._text(test), self.pos.line(test), self.where))
 
-    def _test_first(self, node: cst.If | cst.While | cst.Assert) -> None:
-        if isinstance(node, cst.Assert):
-            self._add_condition(node.test)
-            self.visit(node.test)
-            if node.msg is not None:
-                self.visit(node.msg)
-            return
+    def _test_first(self, node: cst.Assert) -> None:
+        self._add_condition(node.test)
+        self.visit(node.test)
+        if node.msg is not None:
+            self.visit(node.msg)
+
+    def _in_block(self, kind: str, text: str, part: str, node: cst.CSTNode,
+                  walk: Callable[[Any], None] | None = None) -> None:
+        """Walk ``node`` (with ``walk``, else as usual) inside a block."""
+        outer = self.where
+        self.where = (*outer, (kind, text, part))
+        (walk or self.visit)(node)
+        self.where = outer
+
+    def _if(self, node: cst.If | cst.While, kind: str | None = None) -> None:
         self._compound(node)
         self._add_condition(node.test)
         self.visit(node.test)
-        self.visit(node.body)
+        kind = kind or ("if" if isinstance(node, cst.If) else "while")
+        text = self._text(node.test)
+        self._in_block(kind, text, "body", node.body)
         orelse = node.orelse
-        if isinstance(orelse, cst.If):  # elif
-            self._test_first(orelse)
+        if isinstance(orelse, cst.If):  # elif: in the else of the test above
+            self._in_block(kind, text, "else", orelse, lambda n: self._if(n, "elif"))
         elif orelse is not None:
-            self.visit(orelse)
+            self._in_block(kind, text, "else", orelse)
+
+    def _for(self, node: cst.For) -> None:
+        self._compound(node)
+        self.visit(node.target)
+        self.visit(node.iter)
+        text = f"{self._text(node.target, bare_tuple=True)} in {self._text(node.iter)}"
+        self._in_block("for", text, "body", node.body)
+        if node.orelse is not None:
+            self._in_block("for", text, "else", node.orelse)
+
+    def _with(self, node: cst.With) -> None:
+        self._compound(node)
+        self.visit_all(node.items)
+        text = ", ".join(self._text(i.item) + ("" if i.asname is None else
+                                               f" as {self._text(i.asname.name)}")
+                         for i in node.items)
+        self._in_block("with", text, "body", node.body)
+
+    def _try(self, node: cst.Try | cst.TryStar) -> None:
+        self._compound(node)
+        self._in_block("try", "", "body", node.body)
+        self.visit_all(node.handlers)
+        if node.orelse is not None:
+            self._in_block("try", "", "else", node.orelse)
+        if node.finalbody is not None:
+            self._in_block("finally", "", "body", node.finalbody)
 
     def _if_exp(self, node: cst.IfExp) -> None:
         self._add_condition(node.test)
@@ -463,19 +510,20 @@ class _Collector:
         self._compound(node)
         if node.type is not None:
             self.visit(node.type)
-        self.visit(node.body)
+        caught = "" if node.type is None else self._text(node.type)
+        self._in_block("except", caught, "body", node.body)
 
     def _match_case(self, node: cst.MatchCase) -> None:
         self._compound(node)
         self.visit(node.pattern)
         if node.guard is not None:
             self.visit(node.guard)
-        self.visit(node.body)
+        self._in_block("case", "", "body", node.body)
 
 
 def _note_compound(collector: _Collector) -> None:
     """Compound statements without a handler of their own note themselves, then walk on."""
-    for kind in (cst.For, cst.With, cst.Try, cst.TryStar, cst.Match, cst.Else, cst.Finally):
+    for kind in (cst.Match, cst.Else, cst.Finally):
         def walk(node: Any) -> None:
             collector._compound(node)
             collector.visit_children(node)

@@ -12,7 +12,7 @@ import ast
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from keyword import iskeyword
 from typing import Any
 
@@ -69,6 +69,17 @@ def _canonical_pair(source: str) -> tuple[str, str]:
     return plain, plain
 
 
+# Where a statement stands: the blocks around it within its class or function (or the
+# module body), outermost first. A block is (kind, text, part): kind is "if", "elif",
+# "while", "for", "with", "try", "except", "finally" or "case"; text the canonical test of
+# an if, elif or while, a for's ``target in iterable``, a with's items, an except's type
+# ("" when there is none); part is "body", or "else" for an if's, elif's, while's, for's
+# or try's ``else``. An elif sits in the else of the if above it: in ``if a: ... elif b:
+# x`` the statement x stands in (("if", "a", "else"), ("elif", "b", "body")).
+Block = tuple[str, str, str]
+Where = tuple[Block, ...]
+
+
 @dataclass(frozen=True)
 class Param:
     """A parameter of a function: name, default, line, and ``*``/``**``."""
@@ -89,6 +100,7 @@ class Call:
     line: int
     column: int
     order: int  # evaluation order within its scope: inner calls come before outer ones
+    where: Where = ()  # the blocks around the statement it is made in
 
     def kwarg(self, name: str) -> str | None:
         return dict(self.kwargs).get(name)
@@ -107,6 +119,7 @@ class Assign:
     value: str
     line: int
     op: str = "="  # "=", "+=", ...; ":" for an annotation without value
+    where: Where = ()  # the blocks around it
 
     @property
     def text(self) -> str:
@@ -124,9 +137,10 @@ class Function:
     decorators: tuple[str, ...]
     calls: tuple[Call, ...]
     assigns: tuple[Assign, ...]
-    returns: tuple[tuple[str, int], ...] = ()  # (expression, line) of each return
+    returns: tuple[tuple[str, int, Where], ...] = ()  # (expression, line, where) of each return
     kind: str = "function"  # or "method"
-    conditions: tuple[tuple[str, int], ...] = ()  # tests of if/elif/while/assert, and x if c
+    # (test, line, where) of each if, elif, while, assert and ``x if c else y``
+    conditions: tuple[tuple[str, int, Where], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -177,7 +191,7 @@ class FileFacts:
     functions: tuple[Function, ...]
     assigns: tuple[Assign, ...]  # module level
     calls: tuple[Call, ...]  # module level
-    conditions: tuple[tuple[str, int], ...] = ()  # module level
+    conditions: tuple[tuple[str, int, Where], ...] = ()  # module level
     # (name bound, what it names) per top-level import: ("nn", "torch.nn"),
     # ("Linear", "torch.nn.Linear"); for comparing by meaning, not spelling
     imports: tuple[tuple[str, str], ...] = ()
@@ -208,49 +222,130 @@ class FileFacts:
 # Compact lists rather than objects: a snapshot of nanochat stays small and diffable.
 
 
-def _call_data(c: Call) -> list[Any]:
-    return [c.callee, list(c.args), [list(kw) for kw in c.kwargs], c.line, c.column, c.order]
+class _Blocks:
+    """The blocks of one scope as a table, for :func:`to_data`: each block once, as
+    ``[kind, text, part, parent]`` (the index of the block around it, -1 for none), and
+    each statement's fact ends with the index of its innermost block (nothing when it
+    stands in none)."""
+
+    def __init__(self) -> None:
+        self.ids: dict[Where, int] = {(): -1}
+        self.table: list[list[Any]] = []
+
+    def __call__(self, where: Where) -> int:
+        found = self.ids.get(where)
+        if found is None:
+            parent = self(where[:-1])
+            found = self.ids[where] = len(self.table)
+            self.table.append([*where[-1], parent])
+        return found
+
+    def tail(self, where: Where) -> list[int]:
+        return [self(where)] if where else []
 
 
-def _call(d: list[Any]) -> Call:
-    return Call(d[0], tuple(d[1]), tuple((k, v) for k, v in d[2]), d[3], d[4], d[5])
+class _Wheres:
+    """The inverse of :class:`_Blocks`: a scope's table back into shared tuples. A fact
+    may also carry its blocks inline, as a list of ``[kind, text, part]`` (the bundle of
+    upstream facts stores module-level statements so)."""
 
 
-def _assign_data(a: Assign) -> list[Any]:
-    return [a.target, a.value, a.line, a.op]
+    def __init__(self, table: list[list[Any]]) -> None:
+        self.chains: list[Where] = []
+        for kind, text, part, parent in table:
+            outer = self.chains[parent] if parent >= 0 else ()
+            self.chains.append((*outer, (kind, text, part)))
+
+    def __call__(self, d: list[Any], at: int) -> Where:
+        if len(d) <= at:
+            return ()
+        x = d[at]
+        if isinstance(x, int):
+            return self.chains[x]
+        return _shared(tuple((b[0], b[1], b[2]) for b in x))
 
 
-def _assign(d: list[Any]) -> Assign:
-    return Assign(d[0], d[1], d[2], d[3])
+@cache
+def _shared(where: Where) -> Where:
+    """One tuple for equal blocks written inline: the many versions in the bundle of
+    upstream facts repeat them."""
+    return where
+
+
+def chain_data(where: Where) -> list[list[str]]:
+    """A statement's blocks written inline."""
+    return [list(b) for b in where]
+
+
+def block_chains(table: list[list[Any]]) -> list[Where]:
+    """The blocks of each entry of a scope's table (``"blocks"`` in :func:`to_data`)."""
+    return _Wheres(table).chains
+
+
+def _call_data(c: Call, blocks: _Blocks) -> list[Any]:
+    return [c.callee, list(c.args), [list(kw) for kw in c.kwargs], c.line, c.column, c.order,
+            *blocks.tail(c.where)]
+
+
+def _call(d: list[Any], where: _Wheres) -> Call:
+    return Call(d[0], tuple(d[1]), tuple((k, v) for k, v in d[2]), d[3], d[4], d[5],
+                where(d, 6))
+
+
+def _assign_data(a: Assign, blocks: _Blocks) -> list[Any]:
+    return [a.target, a.value, a.line, a.op, *blocks.tail(a.where)]
+
+
+def _assign(d: list[Any], where: _Wheres) -> Assign:
+    return Assign(d[0], d[1], d[2], d[3], where(d, 4))
+
+
+def _placed_data(x: tuple[str, int, Where], blocks: _Blocks) -> list[Any]:
+    return [x[0], x[1], *blocks.tail(x[2])]
+
+
+def _placed(d: list[Any], where: _Wheres) -> tuple[str, int, Where]:
+    return (d[0], d[1], where(d, 2))
+
+
+def _with_blocks(data: dict[str, Any], blocks: _Blocks) -> dict[str, Any]:
+    if blocks.table:
+        data["blocks"] = blocks.table
+    return data
 
 
 def to_data(facts: FileFacts) -> dict[str, Any]:
     """The facts as JSON-ready data: names, lines, signatures, calls and assignments."""
-    data: dict[str, Any] = {
-        "path": facts.path,
-        "line_count": facts.line_count,
-        "classes": [
+    classes = []
+    for c in facts.classes:
+        b = _Blocks()
+        classes.append(_with_blocks(
             {"qualname": c.qualname, "line": c.line, "end_line": c.end_line,
              "bases": list(c.bases), "decorators": list(c.decorators),
-             "assigns": [_assign_data(a) for a in c.assigns],
-             "calls": [_call_data(x) for x in c.calls]}
-            for c in facts.classes
-        ],
-        "functions": [
+             "assigns": [_assign_data(a, b) for a in c.assigns],
+             "calls": [_call_data(x, b) for x in c.calls]}, b))
+    functions = []
+    for f in facts.functions:
+        b = _Blocks()
+        functions.append(_with_blocks(
             {"qualname": f.qualname, "line": f.line, "end_line": f.end_line, "kind": f.kind,
              "params": [[p.name, p.default, p.line, p.star] for p in f.params],
              "decorators": list(f.decorators),
-             "calls": [_call_data(x) for x in f.calls],
-             "assigns": [_assign_data(a) for a in f.assigns],
-             "returns": [list(r) for r in f.returns],
-             "conditions": [list(c) for c in f.conditions]}
-            for f in facts.functions
-        ],
-        "assigns": [_assign_data(a) for a in facts.assigns],
-        "calls": [_call_data(x) for x in facts.calls],
-        "conditions": [list(c) for c in facts.conditions],
+             "calls": [_call_data(x, b) for x in f.calls],
+             "assigns": [_assign_data(a, b) for a in f.assigns],
+             "returns": [_placed_data(r, b) for r in f.returns],
+             "conditions": [_placed_data(c, b) for c in f.conditions]}, b))
+    b = _Blocks()
+    data: dict[str, Any] = _with_blocks({
+        "path": facts.path,
+        "line_count": facts.line_count,
+        "classes": classes,
+        "functions": functions,
+        "assigns": [_assign_data(a, b) for a in facts.assigns],
+        "calls": [_call_data(x, b) for x in facts.calls],
+        "conditions": [_placed_data(c, b) for c in facts.conditions],
         "imports": [list(i) for i in facts.imports],
-    }
+    }, b)
     # only when there are any: the bundled facts hold none but those the claims read
     if facts.comments:
         data["comments"] = [[c.text, c.line, c.own_line, c.scope, c.statement]
@@ -260,30 +355,35 @@ def to_data(facts: FileFacts) -> dict[str, Any]:
     return data
 
 
+def _class(c: dict[str, Any]) -> Class:
+    w = _Wheres(c.get("blocks", ()))
+    return Class(c["qualname"], c["line"], c["end_line"], tuple(c["bases"]),
+                 tuple(c["decorators"]), tuple(_assign(a, w) for a in c["assigns"]),
+                 tuple(_call(x, w) for x in c["calls"]))
+
+
+def _function(f: dict[str, Any]) -> Function:
+    w = _Wheres(f.get("blocks", ()))
+    return Function(f["qualname"], f["line"], f["end_line"],
+                    tuple(Param(p[0], p[1], p[2], p[3]) for p in f["params"]),
+                    tuple(f["decorators"]), tuple(_call(x, w) for x in f["calls"]),
+                    tuple(_assign(a, w) for a in f["assigns"]),
+                    tuple(_placed(r, w) for r in f["returns"]), f["kind"],
+                    tuple(_placed(c, w) for c in f["conditions"]))
+
+
 def from_data(d: dict[str, Any]) -> FileFacts:
     """The inverse of :func:`to_data`; raises KeyError, TypeError, ValueError or IndexError
     on data of another shape."""
+    w = _Wheres(d.get("blocks", ()))
     return FileFacts(
         path=d["path"],
         line_count=d["line_count"],
-        classes=tuple(
-            Class(c["qualname"], c["line"], c["end_line"], tuple(c["bases"]),
-                  tuple(c["decorators"]), tuple(_assign(a) for a in c["assigns"]),
-                  tuple(_call(x) for x in c["calls"]))
-            for c in d["classes"]
-        ),
-        functions=tuple(
-            Function(f["qualname"], f["line"], f["end_line"],
-                     tuple(Param(p[0], p[1], p[2], p[3]) for p in f["params"]),
-                     tuple(f["decorators"]), tuple(_call(x) for x in f["calls"]),
-                     tuple(_assign(a) for a in f["assigns"]),
-                     tuple((r[0], r[1]) for r in f["returns"]), f["kind"],
-                     tuple((c[0], c[1]) for c in f["conditions"]))
-            for f in d["functions"]
-        ),
-        assigns=tuple(_assign(a) for a in d["assigns"]),
-        calls=tuple(_call(x) for x in d["calls"]),
-        conditions=tuple((c[0], c[1]) for c in d["conditions"]),
+        classes=tuple(_class(c) for c in d["classes"]),
+        functions=tuple(_function(f) for f in d["functions"]),
+        assigns=tuple(_assign(a, w) for a in d["assigns"]),
+        calls=tuple(_call(x, w) for x in d["calls"]),
+        conditions=tuple(_placed(c, w) for c in d["conditions"]),
         imports=tuple((i[0], i[1]) for i in d.get("imports", ())),
         comments=tuple(Comment(c[0], c[1], c[2], c[3], c[4]) for c in d.get("comments", ())),
         docstrings=tuple(Docstring(s[0], s[1], s[2]) for s in d.get("docstrings", ())),

@@ -70,12 +70,14 @@ def _inline(fn: Function, facts: FileFacts, depth: int, imports: dict[str, str],
         if helper is None:
             continue
         inner = _inline(helper, facts, depth - 1, imports, local)
-        # the helper's steps run when it is called: at the call's place in the order
-        calls.extend(dataclasses.replace(c, order=call.order) for c in
+        # the helper's steps run when it is called: at the call's place in the order, in
+        # the blocks the call stands in
+        around = call.where
+        calls.extend(dataclasses.replace(c, order=call.order, where=around + c.where) for c in
                      sorted(inner.calls, key=lambda c: c.order))
-        assigns += inner.assigns
-        conditions += inner.conditions
-        returns += [(v, line) for v, line in inner.returns]
+        assigns += [dataclasses.replace(a, where=around + a.where) for a in inner.assigns]
+        conditions += [(t, line, around + w) for t, line, w in inner.conditions]
+        returns += [(v, line, around + w) for v, line, w in inner.returns]
     calls = [dataclasses.replace(c, callee=_respell(c.callee, imports, local), order=i)
              for i, c in enumerate(calls)]
 
@@ -87,11 +89,11 @@ def _inline(fn: Function, facts: FileFacts, depth: int, imports: dict[str, str],
 
     assigns = [dataclasses.replace(a, value=value(a)) for a in assigns]
     # ``y = f(x); return y`` returns f(x)
-    for name, line in list(returns):
+    for name, line, where in list(returns):
         if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
             before = [a for a in assigns if a.target == name and a.line <= line and a.op == "="]
             if before:
-                returns.append((max(before, key=lambda a: a.line).value, line))
+                returns.append((max(before, key=lambda a: a.line).value, line, where))
     return dataclasses.replace(fn, calls=tuple(calls), assigns=tuple(assigns),
                                conditions=tuple(conditions), returns=tuple(returns))
 

@@ -337,6 +337,7 @@ def drawn_boxes(text: str) -> list[tuple[int, str]]:
 
 def _claims(ctx: _Ctx, raw_claims: list[Any], sources: tuple[str, ...]) -> tuple[ClaimSpec, ...]:
     # the claim kinds are read only to validate: templates shipped validated never need them
+    from nanochat_explain import inside
     from nanochat_explain.claims import KINDS
 
     out: list[ClaimSpec] = []
@@ -382,6 +383,11 @@ def _claims(ctx: _Ctx, raw_claims: list[Any], sources: tuple[str, ...]) -> tuple
         # several claims may supply one placeholder: other forms read the value elsewhere
         if "as" in raw and not kind.supplies_value:
             raise ctx.error(f"a {kind_name} claim supplies no value for 'as'", (*path, "as"))
+        if "inside" in raw:
+            try:
+                inside.parse(raw["inside"])
+            except inside.InsideError as exc:
+                raise ctx.error(exc.message, (*path, "inside", *exc.path)) from None
         file = _relpath(ctx, raw.get("file", sources[0]), (*path, "file"))
         if file not in sources:
             raise ctx.error(f"{file!r} is not among the template's sources", (*path, "file"))
@@ -522,7 +528,7 @@ PREBUILT = "templates.pickle"
 # the package's own folder: importlib.resources would cost more to import than all of this
 PACKAGE = Path(__file__).resolve().parent
 _VALIDATION_CODE = ("templates.py", "model.py", "claims.py", "yamlsafe.py", "facts.py",
-                    "uncovered.py", "commentclaim.py", "canon.py")
+                    "uncovered.py", "commentclaim.py", "canon.py", "inside.py")
 
 
 def _packaged_texts() -> list[tuple[str, str]]:
