@@ -382,6 +382,21 @@ def test_an_order_step_can_be_a_whole_assignment():
     assert failed.status is Status.FAIL and "runs before cos, sin = freqs.cos()" in failed.detail
 
 
+def test_a_helpers_steps_are_ordered_where_it_is_called():
+    # the helper is written above the caller, but its assignment runs after the caller's
+    # first one: a second look that inlines it must not order by the helper's own lines
+    source = ("class M:\n    def _setup(self):\n        self.b = 2\n"
+              "    def forward(self):\n        self.a = 1\n        self._setup()\n")
+
+    def order(first: str, then: str) -> Status:
+        claim = ClaimSpec("c", "order", "t.py", "M.forward",
+                          (("first_assign", first), ("then_assign", then)), None, 1)
+        return evaluate(claim, extract(source, "t.py")).status
+
+    assert order("self.a", "self.b") is Status.PASS
+    assert order("self.b", "self.a") is Status.FAIL
+
+
 def test_a_condition_with_count_fails_when_one_copy_changes():
     source = "def f(w, t):\n    if w >= 0 and w < t:\n        a()\n    if w >= 0 and w < t:\n        b()\n"
     changed = source.replace("if w >= 0 and w < t:\n        b", "if w >= 0 or w < t:\n        b")

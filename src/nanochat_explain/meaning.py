@@ -70,14 +70,15 @@ def _inline(fn: Function, facts: FileFacts, depth: int, imports: dict[str, str],
         if helper is None:
             continue
         inner = _inline(helper, facts, depth - 1, imports, local)
-        # the helper's steps run when it is called: at the call's place in the order, in
-        # the blocks the call stands in
-        around = call.where
-        calls.extend(dataclasses.replace(c, order=call.order, where=around + c.where) for c in
-                     sorted(inner.calls, key=lambda c: c.order))
-        assigns += [dataclasses.replace(a, where=around + a.where) for a in inner.assigns]
-        conditions += [(t, line, around + w) for t, line, w in inner.conditions]
-        returns += [(v, line, around + w) for v, line, w in inner.returns]
+        # the helper's steps run when it is called: at the call's place in the order and on
+        # its line (what an order claim compares), in the blocks the call stands in
+        around, at = call.where, call.line
+        calls.extend(dataclasses.replace(c, order=call.order, line=at, where=around + c.where)
+                     for c in sorted(inner.calls, key=lambda c: c.order))
+        assigns += [dataclasses.replace(a, line=at, where=around + a.where)
+                    for a in inner.assigns]
+        conditions += [(t, at, around + w) for t, _, w in inner.conditions]
+        returns += [(v, at, around + w) for v, _, w in inner.returns]
     calls = [dataclasses.replace(c, callee=_respell(c.callee, imports, local), order=i)
              for i, c in enumerate(calls)]
 
