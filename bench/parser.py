@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 def files_read(repo: Path) -> list[Path]:
     """The files the shipped templates read."""
-    from nanochat_explain.templates.load import load_packaged
+    from nanochat_explain.templates.packaged import load_packaged
 
     paths = sorted({s for t in load_packaged().templates for s in t.sources})
     return [repo / p for p in paths if (repo / p).is_file()]

@@ -18,8 +18,8 @@ Figures (targets in brackets):
   g. warm `history attention`, seconds                                              [<= 0.5]
   h. peak RSS of a cold `check`, MB (the largest of a, b, c)                        [<= 100]
 
-Figure c needs libcst importable by this interpreter; without it, it is shown as skipped
-(and `ast.parse` of the same files is timed for the parser's share either way).
+Figure c's baseline runs libcst (a dependency of nanochat-explain) with this interpreter;
+`ast.parse` of the same files is timed too, for the parser's share of that check.
 "Cold" is an empty facts cache (a fresh $NANOCHAT_EXPLAIN_CACHE per run); "warm" is a
 cache filled by an untimed run beforehand. Every command runs as a child process, median
 of --runs (default 11), interleaved in shuffled rounds after --warmup untimed rounds.
@@ -35,6 +35,7 @@ import argparse
 import importlib.util
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -72,25 +73,21 @@ MIN_RUNS = 10  # fewer and one slow run moves the median
 class Figure:
     key: str
     title: str
-    value: float | None  # None: not measured (its baseline cannot run here)
+    value: float
     unit: str  # "x" for a ratio, "MB" for memory, "s" for seconds
     target: float
     numerator: Command
     baseline: Command | None
-    why: str = ""  # why it was not measured
 
     @property
     def passed(self) -> bool:
-        return self.value is None or self.value <= self.target
+        return self.value <= self.target
 
     def _fmt(self, value: float) -> str:
         return {"x": f"{value:.2f}x", "MB": f"{value:.1f} MB"}.get(self.unit, f"{value:.2f} s")
 
     def line(self) -> str:
         target = f"<= {self.target:g}{'x' if self.unit == 'x' else ' ' + self.unit}"
-        if self.value is None:
-            return f"{self.key}. {self.title}\n   {'-':>10}  target {target:<10} SKIP  " \
-                   f"({self.why})"
         verdict = "PASS" if self.passed else "FAIL"
         if self.baseline is not None:
             cpu = self.numerator.median_cpu_s() / max(self.baseline.median_cpu_s(), 1e-9)
@@ -105,13 +102,10 @@ class Figure:
     def as_json(self) -> dict[str, object]:
         data: dict[str, object] = {
             "figure": self.key, "title": self.title,
-            "value": None if self.value is None else round(self.value, 4),
+            "value": round(self.value, 4),
             "unit": {"x": "ratio"}.get(self.unit, self.unit), "target": self.target,
             "pass": self.passed, "command": self.numerator.name,
         }
-        if self.value is None:
-            data["skipped"] = self.why
-            return data
         data["median_s"] = round(self.numerator.median_s(), 4)
         if self.baseline is not None:
             data["baseline"] = self.baseline.name
@@ -165,7 +159,7 @@ def edited_tree(source: Path, dest: Path) -> Path:
 
 def files_read(tree: Path) -> list[str]:
     """The files a full `check` reads: every template's sources present in ``tree``."""
-    from nanochat_explain.templates.load import load_packaged
+    from nanochat_explain.templates.packaged import load_packaged
 
     sources = sorted({s for t in load_packaged().templates for s in t.sources})
     return [str(tree / s) for s in sources if (tree / s).is_file()]
@@ -214,9 +208,8 @@ def build_commands(repo: Path, root: Path, pin: str, old: str) -> tuple[list[Com
                 cold),
         Command("history-warm", (*tool, "history", "attention", "--repo", str(repo), *plain),
                 fixed_cache_env(warm_cache)),
+        Command("libcst-parse", parse_argv("libcst", files)),
     ]
-    if importlib.util.find_spec("libcst") is not None:
-        commands.append(Command("libcst-parse", parse_argv("libcst", files)))
     return commands, warm_cache
 
 
@@ -224,7 +217,6 @@ def figures(by_name: dict[str, Command]) -> list[Figure]:
     def ratio(num: str, base: str) -> float:
         return by_name[num].median_s() / by_name[base].median_s()
 
-    libcst = by_name.get("libcst-parse")
     cold = ("check-cold-pin", "check-cold-old", "check-cold-edited")
     heaviest = max(cold, key=lambda n: by_name[n].median_rss_mb())
     return [
@@ -235,9 +227,8 @@ def figures(by_name: dict[str, Command]) -> list[Figure]:
                ratio("check-cold-old", "griffe-old"), "x", 1.0,
                by_name["check-cold-old"], by_name["griffe-old"]),
         Figure("c", "cold `check`, every .py edited / libcst.parse_module of the files read",
-               ratio("check-cold-edited", "libcst-parse") if libcst else None, "x", 1.5,
-               by_name["check-cold-edited"], libcst,
-               why="libcst is not installed for this interpreter"),
+               ratio("check-cold-edited", "libcst-parse"), "x", 1.5,
+               by_name["check-cold-edited"], by_name["libcst-parse"]),
         Figure("d", "warm `attention --format plain` / python importing rich, click, yaml",
                ratio("explain-attention-warm", "import-baseline"), "x", 1.0,
                by_name["explain-attention-warm"], by_name["import-baseline"]),
@@ -255,7 +246,8 @@ def figures(by_name: dict[str, Command]) -> list[Figure]:
 
 def report(commands: list[Command], figs: list[Figure], info: dict[str, object],
            repo: Path, runs: int) -> str:
-    lines = [f"machine: {machine_line(info)}",
+    lines = [f"machine: {machine_line(info)}"
+             + (f" (at the end: {info['load_1m_end']})" if info.get("load_1m_end") else ""),
              f"nanochat: {repo}",
              f"runs: median of {runs} interleaved rounds per command"]
     if runs < MIN_RUNS:
@@ -272,12 +264,8 @@ def report(commands: list[Command], figs: list[Figure], info: dict[str, object],
     if parser:
         lines += ["", parser]
     lines += ["", "passed " + f"{sum(f.passed for f in figs)}/{len(figs)}: "
-              + " ".join(f"{f.key}={_verdict(f)}" for f in figs)]
+              + " ".join(f"{f.key}={'PASS' if f.passed else 'FAIL'}" for f in figs)]
     return "\n".join(lines)
-
-
-def _verdict(f: Figure) -> str:
-    return "SKIP" if f.value is None else "PASS" if f.passed else "FAIL"
 
 
 def by_name_share(commands: list[Command]) -> str:
@@ -314,15 +302,16 @@ def as_json(commands: list[Command], figs: list[Figure], info: dict[str, object]
 def bench(args: argparse.Namespace) -> int:
     require_posix()
     repo = nanochat_dir(need_git=True)
-    if importlib.util.find_spec("griffe") is None:
-        raise setup_error(f"griffe (the baseline) is not importable by {sys.executable}; "
-                          f"{INSTALL_HINT}")
+    for baseline in ("griffe", "libcst"):
+        if importlib.util.find_spec(baseline) is None:
+            raise setup_error(f"{baseline} (a baseline) is not importable by "
+                              f"{sys.executable}; {INSTALL_HINT}")
     info = machine()
     with scratch_dir("nanochat-explain-bench-") as root:
         commands, warm_cache = build_commands(repo, root, args.pin, args.old)
         by_name = {c.name: c for c in commands}
         # fill the warm cache before anything is timed, warm-up rounds or not
-        for filler in ("check-warm", "history-warm"):
+        for filler in ("check-warm", "history-warm", "explain-attention-warm"):
             run_once(Command(f"fill-cache-{filler}", by_name[filler].argv,
                              fixed_cache_env(warm_cache)), root, args.timeout)
         print(f"timing {len(commands)} commands, {args.warmup} warm-up + {args.runs} rounds",
@@ -332,6 +321,8 @@ def bench(args: argparse.Namespace) -> int:
         workdir.mkdir()
         run_rounds(commands, runs=args.runs, warmup=args.warmup, cwd=workdir,
                    timeout=args.timeout)
+    # the load at the start alone says little about a run of several minutes
+    info["load_1m_end"] = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
     figs = figures(by_name)
     text = report(commands, figs, info, repo, args.runs)
     if args.json:  # stdout stays pure JSON for a pipe; the person still sees the text

@@ -16,7 +16,7 @@ from nanochat_explain.core import Session
 from nanochat_explain.model import Status
 from nanochat_explain.source.locate import bundled
 from nanochat_explain.source.snapshot import BUNDLED, load_bundled, parse
-from nanochat_explain.templates.load import PACKAGE, load_packaged
+from nanochat_explain.templates.packaged import PACKAGE, load_packaged
 
 DATA = Path(__file__).resolve().parent.parent / "src" / "nanochat_explain" / "data" / BUNDLED
 

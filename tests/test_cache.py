@@ -79,7 +79,7 @@ def test_two_processes_filling_the_cache_at_once(tmp_path):
 def test_the_template_cache_is_used_and_rebuilt(tmp_path, monkeypatch):
     import pickle
 
-    from nanochat_explain.templates import load as templates
+    from nanochat_explain.templates import packaged as templates
 
     monkeypatch.setenv("NANOCHAT_EXPLAIN_CACHE", str(tmp_path))
     monkeypatch.setattr(templates, "_read_bytes", lambda entry: None)  # as if edited
@@ -107,9 +107,22 @@ def test_the_template_cache_is_used_and_rebuilt(tmp_path, monkeypatch):
 def test_a_catalog_unpickles_only_the_template_asked_for(monkeypatch):
     import pickle
 
-    from nanochat_explain.templates.load import load_packaged
+    from nanochat_explain.templates.packaged import load_packaged
 
     packed = pickle.loads(pickle.dumps(load_packaged()))
     assert packed._loaded == {}
     assert packed.get("attn").module == "attention"
     assert set(packed._loaded) == {"attention"}
+
+
+def test_entries_under_the_key_of_earlier_versions_are_not_read(tmp_path):
+    """Earlier versions stored facts read from the bundled upstream facts under this key;
+    they hold only the comments their bundle's claims quoted."""
+    from nanochat_explain.source.cache import digest
+
+    cache = fresh(tmp_path)
+    source = locate(str(MINI))
+    text = source.read_text("nanochat/gpt.py")
+    facts = core.parse_text(text, "nanochat/gpt.py")
+    cache._store(digest("nanochat/gpt.py", text), facts)
+    assert cache.get("nanochat/gpt.py", text) is None

@@ -30,7 +30,7 @@ def all_claims() -> int:
     """The claims check evaluates at the fixture: those of the forms it has."""
     from nanochat_explain.core import Session
     from nanochat_explain.source.locate import locate
-    from nanochat_explain.templates.load import load_packaged
+    from nanochat_explain.templates.packaged import load_packaged
 
     session = Session(locate(str(MINI)))
     return sum(len(session.choose(t).shown) for t in load_packaged().templates)
@@ -155,7 +155,7 @@ def test_json_contract():
     check = json.loads(invoke(["check", "--repo", str(MINI), "--format", "json"]).out)
     assert check["schema_version"] == 1
     assert check["summary"] == {"pass": all_claims(), "fail": 0, "error": 0}
-    from nanochat_explain.templates.load import load_packaged
+    from nanochat_explain.templates.packaged import load_packaged
 
     assert [m["module"] for m in check["modules"]] == load_packaged().names()
 
@@ -170,7 +170,7 @@ def test_markdown_tables_and_fence():
 
 def test_list_shows_modules_summaries_and_sources():
     out = invoke(["list"]).out
-    from nanochat_explain.templates.load import load_packaged
+    from nanochat_explain.templates.packaged import load_packaged
 
     for module in load_packaged().names():
         assert re.search(rf"^{module}\s+\S", out, re.M)

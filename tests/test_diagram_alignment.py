@@ -13,7 +13,7 @@ from conftest import FIXTURES, MINI
 from nanochat_explain.commands import app
 from nanochat_explain.commands.app import numeric_shapes
 from nanochat_explain.depth.phases import evaluate_depth
-from nanochat_explain.templates.load import load_packaged
+from nanochat_explain.templates.packaged import load_packaged
 
 DEPTHS = range(2, 33)
 MODULES = load_packaged().names()

@@ -6,7 +6,7 @@ import re
 
 from conftest import MINI, apply_drift, invoke, load_drifts
 from nanochat_explain.commands.publish import DOCS_MARKER
-from nanochat_explain.templates.load import load_packaged
+from nanochat_explain.templates.packaged import load_packaged
 
 
 def test_all_markdown_has_a_table_of_contents():

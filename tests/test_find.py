@@ -8,7 +8,7 @@ import pytest
 
 from conftest import MINI, apply_drift, invoke, load_drifts
 from nanochat_explain.queries.find import terms, vocabulary
-from nanochat_explain.templates.load import load_packaged
+from nanochat_explain.templates.packaged import load_packaged
 
 
 def found(*args: str) -> dict:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import FIXTURES, invoke
-from nanochat_explain.templates.load import load_packaged
+from nanochat_explain.templates.packaged import load_packaged
 
 MODULES = load_packaged().names()
 FORMATS = {"terminal": "ansi", "plain": "txt", "markdown": "md", "json": "json"}

@@ -14,7 +14,8 @@ from nanochat_explain.core import Session
 from nanochat_explain.errors import ExplainError, TemplateError
 from nanochat_explain.model import Status
 from nanochat_explain.source.locate import locate
-from nanochat_explain.templates.load import load_packaged, parse
+from nanochat_explain.templates.load import parse
+from nanochat_explain.templates.packaged import load_packaged
 
 TEMPLATES = (Path(__file__).resolve().parent.parent / "src" / "nanochat_explain" / "data"
              / "templates")

@@ -42,7 +42,7 @@ def test_a_component_points_inside_the_symbol_it_names():
     from conftest import MINI
     from nanochat_explain.core import Session
     from nanochat_explain.source.locate import locate
-    from nanochat_explain.templates.load import load_packaged
+    from nanochat_explain.templates.packaged import load_packaged
 
     session = Session(locate(str(MINI)))
     checked = 0

@@ -13,7 +13,7 @@ import pytest
 from conftest import MINI, apply_drift, invoke, load_drifts
 from nanochat_explain.commands import app
 from nanochat_explain.render.mdtext import inline
-from nanochat_explain.templates.load import load_packaged
+from nanochat_explain.templates.packaged import load_packaged
 
 cmarkgfm = pytest.importorskip("cmarkgfm", reason="pip install cmarkgfm (in the test extra)")
 

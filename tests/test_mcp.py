@@ -18,7 +18,7 @@ from mcp import Client, StdioServerParameters
 from mcp.shared.exceptions import MCPError
 
 from conftest import MINI, invoke
-from nanochat_explain.templates.load import load_packaged
+from nanochat_explain.templates.packaged import load_packaged
 
 BIN = Path(sys.executable).parent
 SCRIPT = BIN / "nanochat-explain"

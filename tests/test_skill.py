@@ -15,7 +15,7 @@ import yaml
 from conftest import MINI, ROOT, invoke
 from nanochat_explain import __version__, cli
 from nanochat_explain.commands.publish import skill_text
-from nanochat_explain.templates.load import load_packaged
+from nanochat_explain.templates.packaged import load_packaged
 
 PACKAGED = ROOT / "src" / "nanochat_explain" / "data" / "skill" / "SKILL.md"
 REPO_COPY = ROOT / "skills" / "explain" / "SKILL.md"

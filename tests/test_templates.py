@@ -7,7 +7,8 @@ from textwrap import dedent
 import pytest
 
 from nanochat_explain.errors import TemplateError
-from nanochat_explain.templates.load import load_packaged, parse
+from nanochat_explain.templates.load import parse
+from nanochat_explain.templates.packaged import load_packaged
 
 VALID = dedent('''\
     module: demo
@@ -174,7 +175,7 @@ def test_notes_are_backed_and_filled():
 
 def test_the_shipped_templates_are_prebuilt_from_the_yaml(request):
     """data/templates.pickle holds the validated templates; --update-golden rewrites it."""
-    from nanochat_explain.templates import load as templates
+    from nanochat_explain.templates import packaged as templates
 
     path = templates.PACKAGE / "data" / templates.PREBUILT
     fresh = templates.load_packaged(cache=False)

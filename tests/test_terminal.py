@@ -16,7 +16,7 @@ from nanochat_explain.commands import app
 from nanochat_explain.model import Explanation
 from nanochat_explain.render.terminal import DIAGRAM_INDENT, STACK_BELOW
 from nanochat_explain.render.text import CUT_MARKER
-from nanochat_explain.templates.load import load_packaged
+from nanochat_explain.templates.packaged import load_packaged
 from ptyterm import Screen, run_in_pty
 
 MODULES = load_packaged().names()

@@ -12,7 +12,7 @@ import pytest
 
 from conftest import invoke
 from nanochat_explain.queries import timeline
-from nanochat_explain.templates.load import PACKAGE, load_packaged
+from nanochat_explain.templates.packaged import PACKAGE, load_packaged
 from test_eras import holding_share
 
 REAL = os.environ.get("NANOCHAT_DIR")

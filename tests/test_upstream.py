@@ -19,7 +19,7 @@ from nanochat_explain.facts.parse import extract_text
 from nanochat_explain.source import upstream
 from nanochat_explain.source.cache import FACTS_VERSION
 from nanochat_explain.source.snapshot import quoting, shipped_data
-from nanochat_explain.templates.load import load_packaged
+from nanochat_explain.templates.packaged import load_packaged
 
 CLAIMS = [c for t in load_packaged().templates for c in t.claims]
 
@@ -306,3 +306,29 @@ def test_a_second_history_walk_is_read_back(clone, use, tmp_path, monkeypatch):
     again = invoke(args)
     assert again.code == 0 and again.out == first.out
     assert "walked again" in invoke([*args, "--no-cache"]).err  # --no-cache walks
+
+
+def test_facts_read_from_a_bundle_are_not_served_for_another(clone, tmp_path, monkeypatch):
+    """A package upgrade may ship a bundle that keeps more comments (new ``comment``
+    claims quote them) under the same facts version: what the previous bundle held must
+    not come back from the facts cache then."""
+    from nanochat_explain import core
+    from nanochat_explain.source.cache import FactsCache
+
+    paths = sorted({s for t in load_packaged().templates for s in t.sources})
+    older = upstream.build(clone, paths, claims=[c for c in CLAIMS if c.kind != "comment"])
+    newer = upstream.build(clone, paths, claims=CLAIMS)
+    bundles = [upstream.Upstream(zlib.decompress(b.data)) for b in (older, newer)]
+    texts = {p: (clone / p).read_text(encoding="utf-8") for p in paths if (clone / p).is_file()}
+
+    def facts(bundle: upstream.Upstream, path: str):
+        return bundle.facts(upstream.blob_id(texts[path].encode("utf-8")), path)
+
+    differ = [p for p in texts if facts(bundles[0], p) != facts(bundles[1], p)]
+    assert differ, "the fixture's files hold no comment a claim quotes"
+    cache = FactsCache(tmp_path / "cache")
+    for bundle in bundles:  # the same cache folder before and after the upgrade
+        monkeypatch.setattr(upstream, "_loaded", lambda bundle=bundle: bundle)
+        core._PARSED.clear()  # a new process
+        for path in differ:
+            assert core.parse_text(texts[path], path, cache) == facts(bundle, path)

@@ -1,3 +1,3 @@
-from nanochat_explain.cli import main
+from nanochat_explain.entry import main
 
 main()

@@ -61,7 +61,13 @@ def parse_blob(relpath: str, blob: str, read_text: Callable[[], str],
 def parse_text(text: str, relpath: str, cache: FactsCache | None = None,
                upstream: bool = True) -> FileFacts:
     """Facts of the text of ``relpath``: from the caches, or from the bundled upstream
-    facts when an upstream blob has this content, else parsed."""
+    facts when an upstream blob has this content, else parsed.
+
+    Facts read from the bundle are never written to the facts cache: they hold only the
+    comments that the bundle's own claims quote, so another bundle (a package upgrade
+    with new comment claims) must not find them there; and reading them from the bundle
+    again costs no more than reading them from the cache.
+    """
     cached = _PARSED.get((relpath, text))
     if cached is None and cache is not None:
         cached = cache.get(relpath, text)
@@ -71,8 +77,6 @@ def parse_text(text: str, relpath: str, cache: FactsCache | None = None,
         cached = facts_of_text(text, relpath)
         if cached is not None:
             _remember(relpath, text, cached)
-            if cache is not None:  # the next run reads one small file, not the whole bundle
-                cache.put(relpath, text, cached)
     if cached is not None:
         return cached
     facts = extract_text(text, relpath)
@@ -98,6 +102,8 @@ class Session:
     mentioned: frozenset[str] | None = None  # every symbol the templates name, all modules
     upstream: bool = True  # facts of upstream blobs from the bundle (False: parse them again)
     _facts: dict[str, FileFacts | ExplainError] = field(default_factory=dict)
+    read: dict[str, str] | None = None  # when a dict, the text of each work-tree file read
+
 
     def facts(self, relpath: str) -> FileFacts | ExplainError:
         if relpath not in self._facts:
@@ -113,7 +119,10 @@ class Session:
             return source.bundle.facts(relpath)
         blob = source.tree.get(relpath) if source.tree is not None else None
         if blob is None:
-            return parse_file(source, relpath, cache, self.upstream)
+            text = source.read_text(relpath)
+            if self.read is not None:
+                self.read[relpath] = text
+            return parse_text(text, relpath, cache, self.upstream)
         upstream = self.upstream or source.upstream is not None  # nothing else to read
         return parse_blob(relpath, blob, lambda: source.read_text(relpath), cache, upstream)
 
@@ -145,22 +154,40 @@ class Session:
     def check(self, template: Template) -> tuple[Result, ...]:
         return tuple(self.check_claim(c) for c in template.claims)
 
+    def _briefly(self, template: Template) -> _Detailed:
+        """The template's results, each failure's detail computed only when it is read.
+
+        Most failing claims are never shown: they belong to forms the code does not have
+        (a passing check of the pin fails some 350 of them), and ranking what the code has
+        instead of each was a third of a check's time.
+        """
+        from nanochat_explain.claims.checks import BRIEF
+
+        claims = {c.id: c for c in template.claims}
+        if BRIEF.get():  # the caller wants no details at all (a history walk)
+            return _Detailed(self, claims, {r.id: r for r in self.check(template)}, False)
+        token = BRIEF.set(True)
+        try:
+            brief = {r.id: r for r in self.check(template)}
+        finally:
+            BRIEF.reset(token)
+        return _Detailed(self, claims, brief, True)
+
     def choose(self, template: Template) -> Chosen:
         """The template in the forms this checkout has, with the claims it shows."""
         from nanochat_explain.templates.forms import choose
 
-        return choose(template, {r.id: r for r in self.check(template)})
+        return choose(template, self._briefly(template).brief)
 
     def explain(self, template: Template) -> Explanation:
         original = template
-        results = self.check(template)
-        by_id = {r.id: r for r in results}
+        by_id = self._briefly(template)
         from nanochat_explain.templates.forms import choose
 
-        chosen = choose(template, by_id)
+        chosen = choose(template, by_id.brief)  # statuses and values: no detail is read
         template, values = chosen.template, chosen.values
         results = tuple(by_id[i] for i in chosen.shown)
-        source_of, written = _prose_values(original, by_id, values)
+        source_of, written = _prose_values(original, by_id.brief, values)
 
         def checked(ids: Iterable[str], *texts: str) -> Checked:
             """The piece's claims, and those of the placeholders its text uses."""
@@ -211,8 +238,8 @@ class Session:
         from nanochat_explain.templates.forms import choose
 
         templates = list(templates)
-        results = [{r.id: r for r in self.check(t)} for t in templates]
-        chosen = [choose(t, by_id) for t, by_id in zip(templates, results, strict=True)]
+        results = [self._briefly(t) for t in templates]
+        chosen = [choose(t, by_id.brief) for t, by_id in zip(templates, results, strict=True)]
         return CheckReport(
             self.info,
             tuple((t.module, tuple(by_id[i] for i in c.shown))
@@ -221,6 +248,26 @@ class Session:
             tuple((t.module, c.choices) for t, c in zip(templates, chosen, strict=True)),
             tuple((t.module, uncovered(self, t, c.template))
                   for t, c in zip(templates, chosen, strict=True)))
+
+
+class _Detailed(dict[str, Result]):
+    """Results by claim id, read from ``brief`` (statuses, lines and values; failures
+    without what was found instead) and completed, the first time each is read here, by
+    checking the claim again with its full detail."""
+
+    def __init__(self, session: Session, claims: dict[str, ClaimSpec],
+                 brief: dict[str, Result], shortened: bool) -> None:
+        super().__init__()
+        self.session, self.claims, self.brief, self.shortened = (session, claims, brief,
+                                                                 shortened)
+
+    def __missing__(self, cid: str) -> Result:
+        found = self.brief[cid]
+        # only a claim that does not hold has a detail that the brief check shortens
+        if self.shortened and found.status is not Status.PASS:
+            found = self.session.check_claim(self.claims[cid])
+        self[cid] = found
+        return found
 
 
 def uncovered(session: Session, template: Template,

@@ -5,6 +5,7 @@ The CLI only parses flags, calls these, renders and maps errors to exit codes.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,8 @@ from nanochat_explain.core import coverage as core_coverage
 from nanochat_explain.errors import ExplainError, UsageError
 from nanochat_explain.model import Explanation, Template
 from nanochat_explain.source.locate import locate
-from nanochat_explain.templates.load import Catalog, load_dir, load_packaged
+from nanochat_explain.templates.load import Catalog, load_dir
+from nanochat_explain.templates.packaged import load_packaged
 
 if TYPE_CHECKING:
     from nanochat_explain.queries.diff import ModuleDiff
@@ -102,8 +104,19 @@ def explain(module: str, repo: str | None, templates_dir: str | None = None,
     template = resolve(cat, module)
     session = _session(repo, cache, ref=ref)
     session.mentioned = cat.mentioned
+    found = fork_base(session, base)
+    if found is None and depth is None and templates_dir is None:
+        from nanochat_explain.commands.results import kept
+
+        def run() -> ExplainRun:
+            exp = session.explain(template)
+            return ExplainRun(exp, tuple(session.problems(exp.results)))
+
+        done = kept(session, "explain", [template.module], run, ExplainRun)
+        return dataclasses.replace(done, explanation=dataclasses.replace(
+            done.explanation, source=session.info))
     exp = with_depth(session, session.explain(template), depth)
-    exp = with_fork(session, exp, base)
+    exp = _with_fork(session, exp, found)
     return ExplainRun(exp, tuple(session.problems(exp.results)))
 
 
@@ -135,9 +148,11 @@ def fork_base(session: Session, base: str | None) -> tuple[Session, str, bool] |
 
 
 def with_fork(session: Session, exp: Explanation, base: str | None) -> Explanation:
-    import dataclasses
+    return _with_fork(session, exp, fork_base(session, base))
 
-    found = fork_base(session, base)
+
+def _with_fork(session: Session, exp: Explanation,
+               found: tuple[Session, str, bool] | None) -> Explanation:
     if found is None:
         return exp
     from nanochat_explain.queries.fork import drift
@@ -155,8 +170,6 @@ def with_depth(session: Session, exp: Explanation, depth: int | None) -> Explana
     The numbers come from evaluating nanochat's own formulas (the depth evaluator);
     when the code cannot be followed, the explanation keeps its symbolic shapes.
     """
-    import dataclasses
-
     if depth is None:
         return exp
     from nanochat_explain.depth.phases import DepthUnavailable, evaluate_depth
@@ -236,8 +249,6 @@ class AllRun:
 def explain_all(repo: str | None, templates_dir: str | None = None,
                 label: str | None = None, cache: bool = True, ref: str | None = None,
                 depth: int | None = None, base: str | None = None) -> AllRun:
-    import dataclasses
-
     from nanochat_explain.queries.fork import drift
 
     session = _session(repo, cache, label, ref)
@@ -343,9 +354,19 @@ def check(modules: tuple[str, ...], repo: str | None,
     chosen = [resolve(cat, m) for m in modules] if modules else list(cat.templates)
     session = _session(repo, cache, ref=ref)
     session.mentioned = cat.mentioned
-    report = session.check_all(chosen)
-    return CheckRun(report, tuple(session.problems(
-        r for _, results in report.modules for r in results)))
+
+    def run() -> CheckRun:
+        report = session.check_all(chosen)
+        return CheckRun(report, tuple(session.problems(
+            r for _, results in report.modules for r in results)))
+
+    if templates_dir is not None:  # templates of the reader's own: not kept
+        return run()
+    from nanochat_explain.commands.results import kept
+
+    done = kept(session, "check", [t.module for t in chosen], run, CheckRun)
+    return dataclasses.replace(done, report=dataclasses.replace(done.report,
+                                                                source=session.info))
 
 
 def find(query: str, repo: str | None, templates_dir: str | None = None,

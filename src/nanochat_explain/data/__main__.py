@@ -22,13 +22,13 @@ DATA = Path(__file__).resolve().parent
 
 def _templates(repo: str, until: str, path: Path) -> str:
     from nanochat_explain.source.files import write_atomic
-    from nanochat_explain.templates import load
+    from nanochat_explain.templates import packaged
 
-    fresh = load.load_packaged(cache=False)
-    shipped = load._unpack(load._read_bytes(path), load.packaged_key())
+    fresh = packaged.load_packaged(cache=False)
+    shipped = packaged._unpack(packaged._read_bytes(path), packaged.packaged_key())
     if shipped is not None and shipped.templates == fresh.templates:
         return f"unchanged: {path}"  # pickling is not byte-stable: keep what holds
-    write_atomic(path, load.prebuilt(), force=True)
+    write_atomic(path, packaged.prebuilt(), force=True)
     return f"wrote {path}"
 
 
@@ -48,7 +48,7 @@ def _snapshot(repo: str, until: str, path: Path) -> str:
 def _forms(repo: str, until: str, path: Path) -> str:
     from nanochat_explain.queries import timeline
     from nanochat_explain.source.files import write_atomic
-    from nanochat_explain.templates.load import load_packaged
+    from nanochat_explain.templates.packaged import load_packaged
 
     text = timeline.dumps(timeline.build(repo, load_packaged(cache=False).templates, until))
     return f"{'wrote' if write_atomic(path, text, force=True) else 'unchanged:'} {path}"

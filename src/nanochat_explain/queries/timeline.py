@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from nanochat_explain.templates.load import PACKAGE
+from nanochat_explain.templates.packaged import PACKAGE
 
 FILE = "forms.json"
 
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
     import sys
 
-    from nanochat_explain.templates.load import load_packaged
+    from nanochat_explain.templates.packaged import load_packaged
 
     parser = argparse.ArgumentParser(prog="python -m nanochat_explain.queries.timeline",
                                      description=main.__doc__)

@@ -100,7 +100,10 @@ def _write(path: Path, fill: Callable[[Any], object]) -> None:
 
 
 def key(relpath: str, text: str) -> str:
-    return digest(relpath, text)
+    # "parsed": earlier versions also stored facts read from the bundled upstream facts
+    # under digest(relpath, text); those hold only the comments their bundle's claims
+    # quoted, and a key of their own keeps them from ever being read again
+    return digest(relpath, "parsed", text)
 
 
 def blob_key(relpath: str, blob: str) -> str:

@@ -28,12 +28,13 @@ statement with the blocks around it written out rather than numbered in the modu
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -240,17 +241,28 @@ class Upstream:
             self.paths: tuple[str, ...] = tuple(head["paths"])
             self.quoted: tuple[str, ...] = tuple(head.get("quoted", ()))  # see snapshot.quoting
             self.blob_ids: tuple[str, ...] = tuple(head["blobs"])
-            self.commits: tuple[Commit, ...] = tuple(
-                Commit(n, c[0], c[1], c[2], tuple(c[3]), tuple(c[4]))
-                for n, c in enumerate(head["commits"]))
+            self._raw_commits: list[list[Any]] = head["commits"]
+            if not isinstance(self._raw_commits, list) or not all(
+                    isinstance(c, list) and len(c) == 5 for c in self._raw_commits):
+                raise TypeError("commits")
         except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
             raise SourceError(f"not a bundle of upstream facts ({type(exc).__name__})",
                               file=name) from None
         self._number = {b: n for n, b in enumerate(self.blob_ids)}
-        self._by_sha = {c.sha: c for c in self.commits}
         self._items: dict[int, Any] = {}
         self._facts: dict[tuple[int, str], FileFacts] = {}
         self._parts: dict[tuple[Any, ...], Any] = {}
+
+    # The commits are read when a revision or the history is asked for: a check of a work
+    # tree only looks up blob ids.
+    @cached_property
+    def commits(self) -> tuple[Commit, ...]:
+        return tuple(Commit(n, c[0], c[1], c[2], tuple(c[3]), tuple(c[4]))
+                     for n, c in enumerate(self._raw_commits))
+
+    @cached_property
+    def _by_sha(self) -> dict[str, Commit]:
+        return {c.sha: c for c in self.commits}
 
     @property
     def head(self) -> Commit:
@@ -266,17 +278,24 @@ class Upstream:
         except UsageError:
             return False
 
-    def facts(self, blob: str, relpath: str) -> FileFacts | None:
-        """Facts of ``relpath`` with content ``blob``; None when the bundle lacks it."""
+    def facts(self, blob: str, relpath: str, shared: bool = True) -> FileFacts | None:
+        """Facts of ``relpath`` with content ``blob``; None when the bundle lacks it.
+
+        With ``shared``, they are assembled from parts shared with the file's other
+        versions, which a walk over many versions reads once; without, decoded whole,
+        which is faster for the one version a work tree has.
+        """
         n = self._number.get(blob)
         if n is None:
             return None
         found = self._facts.get((n, relpath))
         if found is None:
             record = json.loads(self._lines[1 + n])
-            try:
-                found = self._assemble(record, relpath)
-            except TypeError:  # facts of a shape the parts cannot be assembled into
+            if shared:
+                # TypeError: facts of a shape the parts cannot be assembled into
+                with contextlib.suppress(TypeError):
+                    found = self._assemble(record, relpath)
+            if found is None:
                 first = 1 + len(self.blob_ids)
                 found = from_data(dict(_decode(record, lambda i: self._item(first + i)),
                                        path=relpath))
@@ -514,7 +533,7 @@ def facts_of_text(text: str, relpath: str) -> FileFacts | None:
     found = usable()
     if found is None:
         return None
-    return found.facts(blob_id(text.encode("utf-8", "surrogateescape")), relpath)
+    return found.facts(blob_id(text.encode("utf-8", "surrogateescape")), relpath, shared=False)
 
 
 def iter_blobs(bundle: Upstream) -> Iterator[tuple[str, str]]:

@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from nanochat_explain.claims import inside
-from nanochat_explain.claims.checks import KINDS
 from nanochat_explain.errors import TemplateError
 from nanochat_explain.facts.model import canonical_forms, remember
 from nanochat_explain.model import (
@@ -338,6 +336,10 @@ def drawn_boxes(text: str) -> list[tuple[int, str]]:
 
 
 def _claims(ctx: _Ctx, raw_claims: list[Any], sources: tuple[str, ...]) -> tuple[ClaimSpec, ...]:
+    # the claim kinds are read only to validate: templates shipped validated never need them
+    from nanochat_explain.claims import inside
+    from nanochat_explain.claims.checks import KINDS
+
     out: list[ClaimSpec] = []
     seen_ids: set[str] = set()
     for i, raw in enumerate(raw_claims):
@@ -498,82 +500,6 @@ def load_dir(directory: Path) -> Catalog:
     for path in sorted(directory.glob("*.yaml")):
         templates.append(_load_file(path, path.name))
     return _catalog(templates)
-
-
-def load_packaged(cache: bool = True) -> Catalog:
-    """The packaged templates, validated ahead of time.
-
-    The package ships them validated and pickled (``data/templates.pickle``, written by
-    ``pytest --update-golden``) under a key over the templates' text and the code that
-    validates them. When the key no longer matches (a template or that code was edited),
-    they are validated here and kept in the user cache. Without ``cache``, validated
-    afresh.
-    """
-    package = PACKAGE
-    texts = _packaged_texts()
-    if not cache:
-        return _catalog([parse(text, name) for name, text in texts])
-    key = packaged_key(texts)
-    shipped = _unpack(_read_bytes(package / "data" / PREBUILT), key)
-    if shipped is not None:
-        return shipped
-    from nanochat_explain.source.cache import memo
-
-    return memo("templates", [key], Catalog,
-                lambda: _catalog([parse(text, name) for name, text in texts]))
-
-
-PREBUILT = "templates.pickle"
-# the package's own folder: importlib.resources would cost more to import than all of this
-PACKAGE = Path(__file__).resolve().parent.parent
-_VALIDATION_CODE = ("templates/load.py", "model.py", "claims/*.py", "templates/yamlsafe.py",
-                    "facts/model.py", "facts/uncovered.py", "facts/canon.py")
-
-
-def _packaged_texts() -> list[tuple[str, str]]:
-    folder = PACKAGE / "data" / "templates"
-    return [(e.name, e.read_text(encoding="utf-8"))
-            for e in sorted(folder.iterdir(), key=lambda e: e.name) if e.name.endswith(".yaml")]
-
-
-def packaged_key(texts: list[tuple[str, str]] | None = None) -> str:
-    from nanochat_explain.source.cache import digest
-
-    code = [p.read_text(encoding="utf-8")
-            for m in _VALIDATION_CODE for p in sorted(PACKAGE.glob(m))]
-    return digest("templates", *code,
-                  *(f"{name}\0{text}" for name, text in texts or _packaged_texts()))
-
-
-def prebuilt() -> bytes:
-    """What ``data/templates.pickle`` must hold for the templates as they are now."""
-    import pickle
-    import zlib
-
-    texts = _packaged_texts()
-    catalog = _catalog([parse(text, name) for name, text in texts])
-    return zlib.compress(pickle.dumps((packaged_key(texts), catalog), protocol=5), 9)
-
-
-def _read_bytes(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return None
-
-
-def _unpack(data: bytes | None, key: str) -> Catalog | None:
-    """The shipped catalog when it was built from these templates, else None."""
-    if data is None:
-        return None
-    import pickle
-    import zlib
-
-    try:
-        stored_key, catalog = pickle.loads(zlib.decompress(data))
-    except Exception:  # damaged or from another version: validate instead
-        return None
-    return catalog if stored_key == key and isinstance(catalog, Catalog) else None
 
 
 def _load_file(path: Path, name: str) -> Template:

@@ -1,0 +1,116 @@
+"""The packaged templates, validated ahead of time: the pickle the package ships
+(``data/templates.pickle``) under a key over the templates' text and the code that validates
+them, and the catalog read from it (or validated afresh when the key no longer matches)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nanochat_explain.templates.load import Catalog, _catalog, parse
+
+
+def load_packaged(cache: bool = True) -> Catalog:
+    """The packaged templates, validated ahead of time.
+
+    The package ships them validated and pickled (``data/templates.pickle``, written by
+    ``pytest --update-golden``) under a key over the templates' text and the code that
+    validates them. When the key no longer matches (a template or that code was edited),
+    they are validated here and kept in the user cache. Without ``cache``, validated
+    afresh.
+    """
+    package = PACKAGE
+    if not cache:
+        return _catalog([parse(text, name) for name, text in _packaged_texts()])
+    key = _stamped_key()
+    shipped = _unpack(_read_bytes(package / "data" / PREBUILT), key)
+    if shipped is not None:
+        return shipped
+    from nanochat_explain.source.cache import memo
+
+    return memo("templates", [key], Catalog,
+                lambda: _catalog([parse(text, name) for name, text in _packaged_texts()]))
+
+
+PREBUILT = "templates.pickle"
+# the package's own folder: importlib.resources would cost more to import than all of this
+PACKAGE = Path(__file__).resolve().parent.parent
+_VALIDATION_CODE = ("templates/*.py", "model.py", "claims/*.py",
+                    "facts/model.py", "facts/uncovered.py", "facts/canon.py")
+
+
+def _packaged_texts() -> list[tuple[str, str]]:
+    folder = PACKAGE / "data" / "templates"
+    return [(e.name, e.read_text(encoding="utf-8"))
+            for e in sorted(folder.iterdir(), key=lambda e: e.name) if e.name.endswith(".yaml")]
+
+
+def packaged_key(texts: list[tuple[str, str]] | None = None) -> str:
+    from nanochat_explain.source.cache import digest
+
+    code = [p.read_text(encoding="utf-8")
+            for m in _VALIDATION_CODE for p in sorted(PACKAGE.glob(m))]
+    return digest("templates", *code,
+                  *(f"{name}\0{text}" for name, text in texts or _packaged_texts()))
+
+
+def _stamped_key() -> str:
+    """:func:`packaged_key`, kept in the user cache beside the size and modification time
+    of each file it reads (as git's index does), so that a run need not read and hash a
+    megabyte of templates to find them unchanged."""
+    import pickle
+    import time
+
+    from nanochat_explain.source.cache import _write, default_dir
+
+    folder = PACKAGE / "data" / "templates"
+    try:
+        files = [*sorted(e for e in folder.iterdir() if e.name.endswith(".yaml")),
+                 *(p for m in _VALIDATION_CODE for p in sorted(PACKAGE.glob(m)))]
+        stats = [(f.name, f.stat()) for f in files]
+    except OSError:
+        return packaged_key()
+    stamp = [(name, st.st_size, st.st_mtime_ns) for name, st in stats]
+    path = default_dir() / "templates-key.pickle"
+    try:
+        stored_stamp, stored_key = pickle.loads(path.read_bytes())
+        if stored_stamp == stamp and isinstance(stored_key, str):
+            return stored_key
+    except Exception:  # absent, truncated, or written by another version: hash again
+        pass
+    key = packaged_key()
+    # a file changed within the last seconds may change again without its time moving on
+    # (the clock's granularity): only older files are vouched for by their stamp
+    if all(st.st_mtime < time.time() - 2 for _, st in stats):
+        _write(path, lambda f: f.write(pickle.dumps((stamp, key))))
+    return key
+
+
+def prebuilt() -> bytes:
+    """What ``data/templates.pickle`` must hold for the templates as they are now."""
+    import pickle
+    import zlib
+
+    texts = _packaged_texts()
+    catalog = _catalog([parse(text, name) for name, text in texts])
+    return zlib.compress(pickle.dumps((packaged_key(texts), catalog), protocol=5), 9)
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _unpack(data: bytes | None, key: str) -> Catalog | None:
+    """The shipped catalog when it was built from these templates, else None."""
+    if data is None:
+        return None
+    import pickle
+    import zlib
+
+    try:
+        stored_key, catalog = pickle.loads(zlib.decompress(data))
+    except Exception:  # damaged or from another version: validate instead
+        return None
+    return catalog if stored_key == key and isinstance(catalog, Catalog) else None
