@@ -98,3 +98,17 @@ def test_fallbacks():
     assert fit("json", '{"a": "✓ 𝔁"}', "ascii") == '{"a": "\\u2713 \\ud835\\udd01"}'
     assert json.loads(fit("json", '{"a": "✓ 𝔁"}', "ascii")) == {"a": "✓ 𝔁"}
     assert fit("plain", "✓ ok", "utf-8") == "✓ ok"
+
+
+def test_a_code_page_without_an_ascii_character():
+    # cp864 puts the Arabic percent sign where ASCII has "%": a stand-in, never an error
+    assert transliterate("50% ✓", "cp864") == "50? +"
+    assert json.loads(fit("json", '{"a": "50% ✓"}', "cp864")) == {"a": "50% ✓"}
+    svg = fit("svg", "<text>50% ✓</text>", "cp864")
+    svg.encode("cp864")
+    assert "&#37;" in svg and "&#10003;" in svg
+    for fmt in FORMATS:
+        done = run(["flash", "--repo", "nanochat-mini", "--format", fmt],
+                   {"PYTHONIOENCODING": "cp864"})
+        assert done.returncode == 0 and b"Traceback" not in done.stderr, (fmt, done.stderr)
+        done.stdout.decode("cp864")

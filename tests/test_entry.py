@@ -85,15 +85,13 @@ def test_an_encoding_that_takes_the_output_is_written_here(tmp_path):
     assert code == 0 and err.split() == ["0", "False"]
 
 
-def test_an_output_the_encoding_cannot_take_is_the_clis_error(tmp_path):
+def test_an_output_the_encoding_cannot_take_is_written_as_the_cli_writes_it(tmp_path):
     # cp864 has no "%" (its 0x25 is the Arabic percent sign), which flash's text holds
     args = ["flash", "--repo", str(MINI), "--format", "plain"]
     entry = _run(ENTRY, args, tmp_path, PYTHONIOENCODING="cp864")
     assert entry == _run(CLI, args, tmp_path, PYTHONIOENCODING="cp864")
     code, out, err = entry
-    assert code == 70 and out == "" and "Traceback" not in err
-    assert err.startswith("nanochat-explain: internal error: UnicodeEncodeError")
-    assert _run(PROBE, args, tmp_path, PYTHONIOENCODING="cp864")[2].split() == ["None", "False"]
+    assert code == 0 and err == "" and "%" not in out and "flash" in out
 
 
 def _into_a_closed_pipe(code: str, args: list[str], tmp_path: Path) -> tuple[int, str]:

@@ -65,27 +65,36 @@ def ascii_char(ch: str) -> str:
     return plain or "?"
 
 
+def _carries(ch: str, encoding: str) -> bool:
+    try:
+        ch.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def transliterate(text: str, encoding: str) -> str:
-    """Every character ``encoding`` cannot carry replaced by its ASCII stand-in."""
+    """Every character ``encoding`` cannot carry replaced by its ASCII stand-in.
+
+    Some code pages lack an ASCII character too (cp864 has no ``%``): what a stand-in
+    cannot carry either becomes ``?``, or a space where even that is missing."""
     enc = _known(encoding)
+    last_resort = "?" if _carries("?", enc) else " "
     out = []
     for ch in text:
-        if ch.isascii():
+        if _carries(ch, enc):
             out.append(ch)
             continue
-        try:
-            ch.encode(enc)
-            out.append(ch)
-        except UnicodeEncodeError:
-            out.append(ascii_char(ch))
+        stand = ascii_char(ch) if not ch.isascii() else last_resort
+        out.extend(c if _carries(c, enc) else last_resort for c in stand)
     return "".join(out)
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
-def _json_escape(m: re.Match[str]) -> str:
-    code = ord(m.group(0))
+def _json_escape(ch: str) -> str:
+    code = ord(ch)
     if code > 0xFFFF:  # a surrogate pair, as json.dumps(ensure_ascii=True) writes it
         code -= 0x10000
         return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
@@ -97,8 +106,11 @@ def fit(fmt: str, text: str, encoding: str | None) -> str:
     if can_encode(text, encoding):
         return text
     assert encoding is not None
-    if fmt == "json":  # non-ASCII only ever stands inside JSON strings
-        return _NON_ASCII.sub(_json_escape, text)
+    enc = _known(encoding)
+    if fmt == "json":  # what needs escaping only ever stands inside JSON strings
+        text = _NON_ASCII.sub(lambda m: _json_escape(m.group(0)), text)
+        return "".join(ch if _carries(ch, enc) else _json_escape(ch) for ch in text)
     if fmt == "svg":
-        return text.encode("ascii", "xmlcharrefreplace").decode("ascii")
+        text = text.encode("ascii", "xmlcharrefreplace").decode("ascii")
+        return "".join(ch if _carries(ch, enc) else f"&#{ord(ch)};" for ch in text)
     return transliterate(text, encoding)
