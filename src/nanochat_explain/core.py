@@ -309,26 +309,8 @@ def _prose_values(template: Template, by_id: dict[str, Result], values: dict[str
 COVERAGE_SCOPE = ("nanochat/", "scripts/base_train.py")
 
 
-def mentioned_names(templates: Iterable[Template]) -> set[str]:
-    """Every symbol a template names: claim and component symbols, and callees."""
-    names: set[str] = set()
-    for t in templates:
-        for claim in t.claims:
-            if claim.symbol:
-                names.add(claim.symbol)
-            for key in ("callee", "first", "then"):
-                value = claim.get(key)
-                if isinstance(value, str):
-                    names.add(value)
-        names.update(item.symbol for item in t.breakdown)
-    # a name implies its enclosing classes: GPT.forward mentions GPT
-    for name in list(names):
-        parts = name.split(".")
-        names.update(".".join(parts[:i]) for i in range(1, len(parts)))
-    return names
-
-
 def coverage(session: Session, templates: Iterable[Template]) -> CoverageReport:
+    from nanochat_explain.facts.uncovered import mentioned_names
     from nanochat_explain.reports import CoverageReport, Unmentioned
 
     names = mentioned_names(templates)
