@@ -111,7 +111,6 @@ class _Collector:
             ast.With: self._with,
             ast.AsyncWith: self._with,
             ast.Try: self._try,
-            ast.TryStar: self._try,
             ast.ExceptHandler: self._except_handler,
             ast.match_case: self._match_case,
             ast.Assert: self._test_first,
@@ -119,6 +118,8 @@ class _Collector:
             ast.Dict: self._dict,
             ast.arguments: self._arguments,
         }
+        if hasattr(ast, "TryStar"):  # ``except*`` is Python 3.11's
+            self._handlers[ast.TryStar] = self._try
 
     # -- walking -----------------------------------------------------------
     def visit(self, node: ast.AST) -> None:
