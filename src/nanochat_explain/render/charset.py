@@ -79,10 +79,11 @@ def transliterate(text: str, encoding: str) -> str:
     Some code pages lack an ASCII character too (cp864 has no ``%``): what a stand-in
     cannot carry either becomes ``?``, or a space where even that is missing."""
     enc = _known(encoding)
-    last_resort = "?" if _carries("?", enc) else " "
+    carried = {c for c in map(chr, range(128)) if _carries(c, enc)}  # one lookup per char
+    last_resort = "?" if "?" in carried else " "
     out = []
     for ch in text:
-        if _carries(ch, enc):
+        if ch in carried or (not ch.isascii() and _carries(ch, enc)):
             out.append(ch)
             continue
         stand = ascii_char(ch) if not ch.isascii() else last_resort
