@@ -7,7 +7,6 @@ on it."""
 from __future__ import annotations
 
 import codecs
-import re
 import unicodedata
 
 # one character for one: marks, arrows and strokes keep every column where it was
@@ -73,13 +72,18 @@ def _carries(ch: str, encoding: str) -> bool:
     return True
 
 
+def _ascii_carried(encoding: str) -> frozenset[str]:
+    """The ASCII characters ``encoding`` carries: all of them but in a few code pages."""
+    return frozenset(c for c in map(chr, range(128)) if _carries(c, encoding))
+
+
 def transliterate(text: str, encoding: str) -> str:
     """Every character ``encoding`` cannot carry replaced by its ASCII stand-in.
 
     Some code pages lack an ASCII character too (cp864 has no ``%``): what a stand-in
     cannot carry either becomes ``?``, or a space where even that is missing."""
     enc = _known(encoding)
-    carried = {c for c in map(chr, range(128)) if _carries(c, enc)}  # one lookup per char
+    carried = _ascii_carried(enc)
     last_resort = "?" if "?" in carried else " "
     out = []
     for ch in text:
@@ -89,9 +93,6 @@ def transliterate(text: str, encoding: str) -> str:
         stand = ascii_char(ch) if not ch.isascii() else last_resort
         out.extend(c if _carries(c, enc) else last_resort for c in stand)
     return "".join(out)
-
-
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 def _json_escape(ch: str) -> str:
@@ -107,11 +108,9 @@ def fit(fmt: str, text: str, encoding: str | None) -> str:
     if can_encode(text, encoding):
         return text
     assert encoding is not None
-    enc = _known(encoding)
+    carried = _ascii_carried(_known(encoding))
     if fmt == "json":  # what needs escaping only ever stands inside JSON strings
-        text = _NON_ASCII.sub(lambda m: _json_escape(m.group(0)), text)
-        return "".join(ch if _carries(ch, enc) else _json_escape(ch) for ch in text)
+        return "".join(ch if ch in carried else _json_escape(ch) for ch in text)
     if fmt == "svg":
-        text = text.encode("ascii", "xmlcharrefreplace").decode("ascii")
-        return "".join(ch if _carries(ch, enc) else f"&#{ord(ch)};" for ch in text)
+        return "".join(ch if ch in carried else f"&#{ord(ch)};" for ch in text)
     return transliterate(text, encoding)
