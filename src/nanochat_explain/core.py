@@ -155,23 +155,19 @@ class Session:
         return tuple(self.check_claim(c) for c in template.claims)
 
     def _briefly(self, template: Template) -> _Detailed:
-        """The template's results, each failure's detail computed only when it is read.
+        """The template's results, each claim checked only when its result is read, and
+        each failure's detail computed only when it is read.
 
-        Most failing claims are never shown: they belong to forms the code does not have
-        (a passing check of the pin fails some 350 of them), and ranking what the code has
-        instead of each was a third of a check's time.
+        Most claims need not be checked at all: an item's other forms are looked at only
+        when its first form does not hold (at the pin, a third of all claims), and most
+        failing claims are never shown: ranking what the code has instead of each was a
+        third of a check's time.
         """
         from nanochat_explain.claims.checks import BRIEF
 
         claims = {c.id: c for c in template.claims}
-        if BRIEF.get():  # the caller wants no details at all (a history walk)
-            return _Detailed(self, claims, {r.id: r for r in self.check(template)}, False)
-        token = BRIEF.set(True)
-        try:
-            brief = {r.id: r for r in self.check(template)}
-        finally:
-            BRIEF.reset(token)
-        return _Detailed(self, claims, brief, True)
+        # a caller that wants no details at all (a history walk) never completes them
+        return _Detailed(self, claims, _Brief(self, claims), not BRIEF.get())
 
     def choose(self, template: Template) -> Chosen:
         """The template in the forms this checkout has, with the claims it shows."""
@@ -250,6 +246,26 @@ class Session:
                   for t, c in zip(templates, chosen, strict=True)))
 
 
+class _Brief(dict[str, Result]):
+    """Results by claim id, each checked (without the detail of a failure) the first time
+    it is read: a result nobody reads is never computed."""
+
+    def __init__(self, session: Session, claims: dict[str, ClaimSpec]) -> None:
+        super().__init__()
+        self.session, self.claims = session, claims
+
+    def __missing__(self, cid: str) -> Result:
+        from nanochat_explain.claims.checks import BRIEF
+
+        claim = self.claims[cid]
+        token = BRIEF.set(True)
+        try:
+            found = self[cid] = self.session.check_claim(claim)
+        finally:
+            BRIEF.reset(token)
+        return found
+
+
 class _Detailed(dict[str, Result]):
     """Results by claim id, read from ``brief`` (statuses, lines and values; failures
     without what was found instead) and completed, the first time each is read here, by
@@ -295,9 +311,9 @@ def _prose_values(template: Template, by_id: dict[str, Result], values: dict[str
     source_of: dict[str, str] = {}
     written = dict(values)
     for name, claims in suppliers.items():
-        holding = [c for c in claims if by_id[c.id].status is Status.PASS]
-        if holding:
-            source_of[name] = holding[0].id
+        holding = next((c for c in claims if by_id[c.id].status is Status.PASS), None)
+        if holding is not None:
+            source_of[name] = holding.id
             continue
         pick = next((c for c in claims if by_id[c.id].value is not None), claims[0])
         source_of[name] = pick.id

@@ -61,13 +61,14 @@ class Chosen:
 
 
 def _pick(candidates: list[tuple[str, ...]], status: Callable[[str], Status]) -> tuple[int, bool]:
-    """(index of the form shown, whether all its claims hold)."""
-    shares = []
+    """(index of the form shown, whether all its claims hold). A form's claims are read
+    only until one fails, and the other forms' only when the first does not hold: results
+    are computed as they are read."""
     for i, claims in enumerate(candidates):
-        passing = sum(status(c) is Status.PASS for c in claims)
-        if passing == len(claims):
+        if all(status(c) is Status.PASS for c in claims):
             return i, True
-        shares.append((passing / len(claims), -i))
+    shares = [(sum(status(c) is Status.PASS for c in claims) / len(claims), -i)
+              for i, claims in enumerate(candidates)]
     best = max(shares)
     return -best[1], False
 
@@ -158,9 +159,13 @@ def choose(template: Template, results: Mapping[str, Result]) -> Chosen:
     values: dict[str, Any] = {}
     for name in sorted(wanted):
         suppliers = [c.id for c in template.claims if c.placeholder == name]
-        found = [cid for cid in suppliers if results[cid].value is not None]
-        holding = [cid for cid in found if results[cid].status is Status.PASS]
-        pick = next(iter(holding or found or suppliers), None)
+        # the first that holds with a value, else the first with a value, else the first:
+        # the later suppliers are checked only when the first ones do not hold
+        pick = next((cid for cid in suppliers if results[cid].status is Status.PASS
+                     and results[cid].value is not None), None)
+        if pick is None:
+            pick = next((cid for cid in suppliers if results[cid].value is not None),
+                        next(iter(suppliers), None))
         if pick is not None:
             ids.add(pick)
             if results[pick].value is not None:
