@@ -58,6 +58,13 @@ def parse_blob(relpath: str, blob: str, read_text: Callable[[], str],
     return found
 
 
+def _bundled_blob(blob: str, relpath: str) -> bool:
+    from nanochat_explain.source.upstream import usable
+
+    found = usable()
+    return found is not None and found.has(blob)
+
+
 def parse_text(text: str, relpath: str, cache: FactsCache | None = None,
                upstream: bool = True) -> FileFacts:
     """Facts of the text of ``relpath``: from the caches, or from the bundled upstream
@@ -68,6 +75,17 @@ def parse_text(text: str, relpath: str, cache: FactsCache | None = None,
     with new comment claims) must not find them there; and reading them from the bundle
     again costs no more than reading them from the cache.
     """
+    cached = _known(text, relpath, cache, upstream)
+    if cached is not None:
+        return cached
+    facts = extract_text(text, relpath)
+    _parsed(relpath, text, facts, cache)
+    return facts
+
+
+def _known(text: str, relpath: str, cache: FactsCache | None, upstream: bool
+           ) -> FileFacts | None:
+    """Facts of the text without parsing it: from this run, the cache or the bundle."""
     cached = _PARSED.get((relpath, text))
     if cached is None and cache is not None:
         cached = cache.get(relpath, text)
@@ -77,13 +95,13 @@ def parse_text(text: str, relpath: str, cache: FactsCache | None = None,
         cached = facts_of_text(text, relpath)
         if cached is not None:
             _remember(relpath, text, cached)
-    if cached is not None:
-        return cached
-    facts = extract_text(text, relpath)
+    return cached
+
+
+def _parsed(relpath: str, text: str, facts: FileFacts, cache: FactsCache | None) -> None:
     _remember(relpath, text, facts)
     if cache is not None:
         cache.put(relpath, text, facts)
-    return facts
 
 
 def _remember(relpath: str, text: str, facts: FileFacts) -> None:
@@ -112,6 +130,38 @@ class Session:
             except ExplainError as exc:
                 self._facts[relpath] = exc
         return self._facts[relpath]
+
+    def prefetch(self, relpaths: Iterable[str]) -> None:
+        """Parse, together, the files of ``relpaths`` that a run will parse: on two cores,
+        in two processes (:func:`~nanochat_explain.facts.parse.extract_many`). What is
+        known without parsing, cannot be read, or is the only file to parse, is left to
+        :meth:`facts`."""
+        source, cache = self.source, self.cache
+        if source.bundle is not None:
+            return
+        texts: dict[str, str] = {}
+        for relpath in dict.fromkeys(relpaths):
+            if relpath in self._facts:
+                continue
+            blob = source.tree.get(relpath) if source.tree is not None else None
+            upstream = self.upstream if blob is None else (
+                self.upstream or source.upstream is not None)
+            if blob is not None and ((upstream and _bundled_blob(blob, relpath))
+                                     or (cache is not None
+                                         and cache.get_blob(relpath, blob) is not None)):
+                continue
+            try:
+                text = source.read_text(relpath)
+            except ExplainError:
+                continue
+            if _known(text, relpath, cache, upstream if blob is None else True) is None:
+                texts[relpath] = text
+        if len(texts) < 2:
+            return
+        from nanochat_explain.facts.parse import extract_many
+
+        for relpath, facts in extract_many(texts).items():
+            _parsed(relpath, texts[relpath], facts, cache)
 
     def _read(self, relpath: str) -> FileFacts:
         source, cache = self.source, self.cache
@@ -177,6 +227,7 @@ class Session:
 
     def explain(self, template: Template) -> Explanation:
         original = template
+        self.prefetch(c.file for c in template.claims)
         by_id = self._briefly(template)
         from nanochat_explain.templates.forms import choose
 
@@ -234,6 +285,7 @@ class Session:
         from nanochat_explain.templates.forms import choose
 
         templates = list(templates)
+        self.prefetch(c.file for t in templates for c in t.claims)
         results = [self._briefly(t) for t in templates]
         chosen = [choose(t, by_id.brief) for t, by_id in zip(templates, results, strict=True)]
         return CheckReport(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 
@@ -38,7 +39,14 @@ class ClaimSpec:
     line: int  # where the claim stands in its template
 
     def get(self, key: str, default: Any = None) -> Any:
-        return dict(self.fields).get(key, default)
+        return self._keyed.get(key, default)
+
+    @cached_property
+    def _keyed(self) -> dict[str, Any]:  # read for every claim many times a run
+        return dict(self.fields)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_keyed"}
 
 
 @dataclass(frozen=True)
@@ -136,6 +144,8 @@ class Template:
     entry: tuple[str, ...] = ()  # the symbols whose code the module explains, for uncovered
     # the canonical form of each expression the claims compare, computed once at validation
     canon: tuple[tuple[str, str, str], ...] = field(default=(), repr=False, compare=False)
+    # what the claims' own texts parse to (:func:`nanochat_explain.claims.base.prepare`)
+    prepared: tuple[tuple[str, str, Any], ...] = field(default=(), repr=False, compare=False)
 
     def backed_items(self) -> tuple[int, int]:
         """(backed, all) over the pieces that state something about nanochat."""

@@ -24,6 +24,8 @@ _INSIDE: dict[str, tuple[type, ...]] = {"inside": (dict, list)}
 
 
 def _nearest(name: str, names: list[str]) -> str:
+    if BRIEF.get():
+        return ""
     close = _close_matches(name, tuple(names), 3, 0.6)
     return f" (nearest: {', '.join(close)})" if close else ""
 

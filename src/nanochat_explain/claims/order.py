@@ -12,7 +12,7 @@ import ast
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from nanochat_explain.claims.base import Outcome, _kind, _Unevaluable
+from nanochat_explain.claims.base import Outcome, _kind, _Unevaluable, of_text
 from nanochat_explain.claims.common import _INSIDE, _OPS, _canon, _function
 from nanochat_explain.facts.canon import unparse
 from nanochat_explain.facts.model import Call, Function
@@ -109,6 +109,7 @@ class _Line:
     line: int
 
 
+@of_text(("order", "first_assign"), ("order", "then_assign"))
 def _whole_assign(text: str) -> tuple[str, str, str] | None:
     """(target, operator, value) when an order step names a whole assignment."""
     try:
@@ -126,6 +127,7 @@ def _whole_assign(text: str) -> tuple[str, str, str] | None:
             _canon(unparse(stmt.value), bare_tuple=True))
 
 
+@of_text(("order", "first"), ("order", "then"), text=_canon)
 def _whole_call(text: str) -> bool:
     """Whether an order step names a whole call (``print0('x')``), not a callee
     (``F.relu(...).square``)."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING
 
-from nanochat_explain.claims.base import Outcome, _kind, _Unevaluable
+from nanochat_explain.claims.base import Outcome, _kind, _Unevaluable, of_text
 from nanochat_explain.claims.common import (
     _INSIDE,
     _OPS,
@@ -36,44 +36,32 @@ if TYPE_CHECKING:
     symbol="optional",
 )
 def _check_statement(claim: ClaimSpec, facts: FileFacts) -> Outcome:
-    code = str(claim.get("code")).strip()
-    try:
-        body = ast.parse(code).body
-    except SyntaxError as exc:
-        raise _Unevaluable(f"code is not Python: {exc.msg}") from None
-    if len(body) != 1:
-        raise _Unevaluable("code must be one statement")
-    stmt = body[0]
+    parts = _statement(str(claim.get("code")).strip())
+    if parts[0] == "unparsed":
+        raise _Unevaluable(parts[1])
     sym = _scope(claim, facts) if claim.symbol else None
     where = sym.qualname if sym else facts.path
-    if isinstance(stmt, ast.Assign | ast.AugAssign | ast.AnnAssign) and (
-            not isinstance(stmt, ast.AnnAssign) or stmt.value is not None):
-        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-        if len(targets) != 1:
-            raise _Unevaluable("a chained assignment: claim each target")
-        op = "=" if not isinstance(stmt, ast.AugAssign) else _OPS[type(stmt.op)] + "="
-        target = _canon(unparse(targets[0]), bare_tuple=True)
-        value = _canon(unparse(stmt.value), bare_tuple=True)  # type: ignore[arg-type]
+    if parts[0] == "assign":
+        _, target, op, value = parts
         want = f"{target} {op} {value}"
         found = [(a.text, a.line) for a in (_assigns_in(sym, facts) if sym else facts.assigns)
                  if a.target == target]
         same = [(a.text, a.line) for a in (_assigns_in(sym, facts) if sym else facts.assigns)
                 if a.target == target and a.value == value and (
                     a.op == op or (op == "=" and a.op == ":"))]
-    elif isinstance(stmt, ast.Return) and stmt.value is not None:
+    elif parts[0] == "return":
         fn = _function(claim, facts)
-        value = _canon(unparse(stmt.value))
+        value = parts[1]
         want = f"return {value}"
         same = [(want, line) for v, line, _ in fn.returns if v == value]
         found = [(f"return {v}", line) for v, line, _ in fn.returns]
-    elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
-        want = _canon(code)
+    elif parts[0] == "call":
+        _, want, callee = parts
         calls = _calls_in(sym, facts) if sym else list(facts.calls)
         same = [(c.text, c.line) for c in calls if c.text == want]
-        callee = _canon(unparse(stmt.value.func))
         found = [(c.text, c.line) for c in calls if c.callee == callee]
     else:
-        raise _Unevaluable("code must be an assignment, a return or a call")
+        raise _Unevaluable(parts[1])
     count = claim.get("count")
     if same and (count is None or len(same) == count):
         times = f" ({len(same)} times)" if count is not None and count != 1 else ""
@@ -86,3 +74,30 @@ def _check_statement(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     have = _closest(want, found) if found else "nothing like it"
     line = found[0][1] if found else (sym.line if sym else None)
     return Outcome(Status.FAIL, line, f"expected {want} in {where}; found {have}")
+
+
+@of_text(("statement", "code"), text=lambda code: str(code).strip())
+def _statement(code: str) -> tuple[str, ...]:
+    """What a statement claim's code is, in canonical text: ("assign", target, operator,
+    value), ("return", value) or ("call", the call, its callee); ("unparsed", why) when
+    it is not one statement of Python, ("other", why) when it is none of those."""
+    try:
+        body = ast.parse(code).body
+    except SyntaxError as exc:
+        return ("unparsed", f"code is not Python: {exc.msg}")
+    if len(body) != 1:
+        return ("unparsed", "code must be one statement")
+    stmt = body[0]
+    if isinstance(stmt, ast.Assign | ast.AugAssign | ast.AnnAssign) and (
+            not isinstance(stmt, ast.AnnAssign) or stmt.value is not None):
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        if len(targets) != 1:
+            return ("other", "a chained assignment: claim each target")
+        op = "=" if not isinstance(stmt, ast.AugAssign) else _OPS[type(stmt.op)] + "="
+        return ("assign", _canon(unparse(targets[0]), bare_tuple=True), op,
+                _canon(unparse(stmt.value), bare_tuple=True))  # type: ignore[arg-type]
+    if isinstance(stmt, ast.Return) and stmt.value is not None:
+        return ("return", _canon(unparse(stmt.value)))
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+        return ("call", _canon(code), _canon(unparse(stmt.value.func)))
+    return ("other", "code must be an assignment, a return or a call")

@@ -39,16 +39,18 @@ def default_dir() -> Path:
 
 
 if TYPE_CHECKING:
-    from hashlib import sha256
+    from hashlib import blake2b
 else:
-    try:  # the small built-in module: hashlib would first load OpenSSL, ms of start-up
-        from _sha256 import sha256
-    except ImportError:  # Python 3.12+, or a build without it
-        from hashlib import sha256
+    try:  # the built-in module: hashlib would first load OpenSSL, ms of start-up
+        from _blake2 import blake2b
+    except ImportError:  # a build without it
+        from hashlib import blake2b
 
 
 def digest(*parts: str) -> str:
-    digest = sha256()
+    """A key over ``parts`` (and the facts version). BLAKE2b: three times as fast as the
+    built-in SHA-256 on the megabyte of templates and code a cold run keys."""
+    digest = blake2b(digest_size=32)
     for part in (FACTS_VERSION, *parts):
         digest.update(part.encode("utf-8", "surrogatepass"))
         digest.update(b"\0")
@@ -83,11 +85,9 @@ def memo(name: str, parts: Iterable[str], kind: type[T], build: Callable[[], T])
 def _write(path: Path, fill: Callable[[Any], object]) -> None:
     """Atomically, through a temporary file and a rename; an unwritable cache only costs
     speed."""
-    import tempfile
-
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+        fd, tmp = _temporary(path)
         try:
             with os.fdopen(fd, "wb") as f:
                 fill(f)
@@ -97,6 +97,19 @@ def _write(path: Path, fill: Callable[[Any], object]) -> None:
             raise
     except OSError:
         pass
+
+
+def _temporary(path: Path) -> tuple[int, Path]:
+    """A new file beside ``path``, only ours (``O_EXCL``): what ``tempfile.mkstemp`` does,
+    without the milliseconds of importing tempfile on every cold run."""
+    for _ in range(100):
+        tmp = path.with_name(f".tmp-{os.getpid()}-{os.urandom(6).hex()}{path.suffix}")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL
+                           | getattr(os, "O_BINARY", 0), 0o600), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {path}")
 
 
 def key(relpath: str, text: str) -> str:

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -41,9 +40,16 @@ from typing import TYPE_CHECKING, Any
 from nanochat_explain.errors import ExplainError, SourceError, UsageError
 
 if TYPE_CHECKING:
+    from hashlib import sha1
+
     from nanochat_explain.model import ClaimSpec
+    from nanochat_explain.source.git import Commit as GitCommit
+else:
+    try:  # the built-in module: hashlib would first load OpenSSL, ms of start-up
+        from _sha1 import sha1
+    except ImportError:  # a build without it
+        from hashlib import sha1
 from nanochat_explain.facts.model import FileFacts, block_chains, chain_data, from_data
-from nanochat_explain.source.git import Commit as GitCommit
 
 SCHEMA_VERSION = 1
 FILE = "upstream.facts.zlib"
@@ -61,7 +67,7 @@ _SYMBOLS = ("classes", "functions")
 
 def blob_id(data: bytes) -> str:
     """The git blob id of a file's bytes, as ``git hash-object`` computes it."""
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+    return sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
 def _dump(value: Any) -> str:
@@ -459,6 +465,8 @@ class UpstreamRepo:
 
     def touching(self, paths: Iterable[str], since: str | None, until: str
                  ) -> list[GitCommit]:
+        from nanochat_explain.source.git import Commit as GitCommit
+
         b = self.bundle
         found = b.touching(paths, b.resolve(since) if since else None, b.resolve(until))
         return [GitCommit(c.sha, c.sha[:7], c.date, c.subject,

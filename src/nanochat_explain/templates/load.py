@@ -168,6 +168,13 @@ def _expressions(claims: Iterable[ClaimSpec]) -> Iterable[str]:
             yield from walk(value)
 
 
+def _prepared(claims: tuple[ClaimSpec, ...]) -> tuple[tuple[str, str, Any], ...]:
+    from nanochat_explain.claims.base import prepare
+    from nanochat_explain.claims.checks import KINDS  # noqa: F401 - every kind registered
+
+    return prepare(claims)
+
+
 def _relpath(ctx: _Ctx, value: str, path: Path_) -> str:
     p = PurePosixPath(value)
     if p.is_absolute() or "\\" in value or any(part == ".." for part in p.parts) or not p.parts:
@@ -303,6 +310,7 @@ def parse(text: str, filename: str) -> Template:
         notes=tuple(notes),
         aliases=_strings(ctx, top.get("aliases", []), ("aliases",), nonempty=False),
         canon=canonical_forms(_expressions(claims)),
+        prepared=_prepared(claims),
         summary_form=top.get("summary_form", ""),
         summary_forms=forms({"form": top.get("summary_form", ""), "text": top["summary"],
                              "summary_forms": top.get("summary_forms", [])},
@@ -488,6 +496,10 @@ class Catalog:
 
             template = pickle.loads(self.packed[self.modules.index(module)])
             remember(template.canon)
+            if template.prepared:
+                from nanochat_explain.claims.base import remember as remember_texts
+
+                remember_texts(template.prepared)
             self._loaded[module] = template
         return self._loaded[module]
 
