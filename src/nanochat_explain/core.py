@@ -65,6 +65,12 @@ def _bundled_blob(blob: str, relpath: str) -> bool:
     return found is not None and found.has(blob)
 
 
+def _bundled_text(text: str, relpath: str) -> bool:
+    from nanochat_explain.source.upstream import blob_id
+
+    return _bundled_blob(blob_id(text.encode("utf-8", "surrogateescape")), relpath)
+
+
 def parse_text(text: str, relpath: str, cache: FactsCache | None = None,
                upstream: bool = True) -> FileFacts:
     """Facts of the text of ``relpath``: from the caches, or from the bundled upstream
@@ -154,7 +160,13 @@ class Session:
                 text = source.read_text(relpath)
             except ExplainError:
                 continue
-            if _known(text, relpath, cache, upstream if blob is None else True) is None:
+            if (relpath, text) in _PARSED or (
+                    (upstream or blob is not None) and _bundled_text(text, relpath)):
+                continue  # the bundle's facts are decoded when a claim reads them
+            cached = cache.get(relpath, text) if cache is not None else None
+            if cached is not None:
+                _remember(relpath, text, cached)
+            else:
                 texts[relpath] = text
         if len(texts) < 2:
             return
