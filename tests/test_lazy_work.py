@@ -1,0 +1,174 @@
+"""Work a run does only when it pays: claims checked when their result is read, a
+claim's own text parsed when its template is validated, files parsed in two processes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from nanochat_explain.claims import base
+from nanochat_explain.claims.checks import BRIEF
+from nanochat_explain.core import Session
+from nanochat_explain.facts import parse
+from nanochat_explain.facts.parse import extract_many, extract_text
+from nanochat_explain.model import Status
+from nanochat_explain.source.locate import locate
+from nanochat_explain.templates.forms import choose
+from nanochat_explain.templates.packaged import load_packaged
+
+ROOT = Path(__file__).resolve().parent.parent
+MINI = ROOT / "fixtures" / "nanochat-mini"
+
+
+# upstream commits of several eras, from the bundle: older forms of many items hold there
+REFS = ("3a5e0bc", "8203efa", "92d63d4")
+
+
+def _sessions() -> list[tuple[str, object]]:
+    from nanochat_explain.commands.app import _session
+
+    return [("mini", lambda: Session(locate(str(MINI)))),
+            *((ref, lambda ref=ref: _session(None, True, ref=ref)) for ref in REFS)]
+
+
+@pytest.mark.parametrize(("name", "session"), _sessions(), ids=[n for n, _ in _sessions()])
+def test_forms_chosen_from_results_read_lazily_are_those_of_every_result(name, session):
+    """The lazy results pick the same form, values and shown claims as all results
+    checked up front, in every template, on the mini fixture and at upstream commits of
+    several eras; and leave claims unchecked."""
+    unchecked = 0
+    for template in load_packaged().templates:
+        lazy = session()._briefly(template)
+        eager = session()
+        token = BRIEF.set(True)
+        try:
+            every = {r.id: r for r in eager.check(template)}
+        finally:
+            BRIEF.reset(token)
+        assert choose(template, lazy.brief) == choose(template, every)
+        unchecked += len(template.claims) - len(lazy.brief)
+    assert unchecked > 0
+
+
+def test_an_items_other_forms_are_not_checked_when_its_first_holds():
+    template = load_packaged().get("mlp")
+    session = Session(locate(str(MINI)))
+    by_id = session._briefly(template)
+    chosen = choose(template, by_id.brief)
+    newest = [c for c in chosen.choices if c.newest and c.held]
+    assert newest, "the mini fixture has the newest form of some mlp item"
+    held = {c.key for c in newest if c.section == "breakdown"}
+    items = [i for i in template.breakdown if i.forms and f"breakdown:{i.name}" in held]
+    own = {cid for i in template.breakdown for cid in i.claims}
+    others = {cid for i in items for f in i.forms for cid in f.claims} - own
+    assert others and others - set(by_id.brief)
+
+
+def test_a_claims_own_text_is_parsed_when_its_template_is_validated(monkeypatch):
+    """Each statement and order claim's text carries what it parses to; with those
+    remembered, checking the claims parses none of them again."""
+    catalog = load_packaged()
+    prepared = [e for t in catalog.templates for e in t.prepared]
+    names = {name for name, _, _ in prepared}
+    assert {"nanochat_explain.claims.statement._statement",
+            "nanochat_explain.claims.order._whole_assign",
+            "nanochat_explain.claims.order._whole_call"} <= names
+    for name, text, value in prepared:  # what was kept is what the function gives now
+        fn = base._OF_TEXT[name][0]
+        assert fn(text) == value, (name, text)
+
+    import ast
+
+    real = ast.parse
+
+    def refuse(source, *args, **kwargs):
+        if any(source == t for _, t, _ in prepared):
+            raise AssertionError(f"parsed again: {source!r}")
+        return real(source, *args, **kwargs)
+
+    monkeypatch.setattr(ast, "parse", refuse)
+    session = Session(locate(str(MINI)))
+    for template in catalog.templates:
+        session.check(template)
+
+
+def test_a_text_no_template_carries_is_parsed_once():
+    calls = []
+
+    @base.of_text(("demo", "code"))
+    def _demo(text: str) -> int:
+        calls.append(text)
+        return len(text)
+
+    assert (_demo("abc"), _demo("abc"), _demo("de")) == (3, 3, 2)
+    assert calls == ["abc", "de"]
+    base._OF_TEXT.pop(f"{__name__}.test_a_text_no_template_carries_is_parsed_once.<locals>"
+                      "._demo")
+
+
+def _texts() -> dict[str, str]:
+    return {str(p.relative_to(MINI)): p.read_text(encoding="utf-8")
+            for p in sorted(MINI.rglob("*.py"))}
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="two processes need fork")
+def test_files_parsed_in_two_processes_have_the_facts_of_one(monkeypatch):
+    texts = _texts()
+    texts["broken.py"] = "def f(:\n"
+    assert len(texts) >= 3
+    monkeypatch.setattr(parse, "_cores", lambda: 2)
+    found = extract_many(texts)
+    assert "broken.py" not in found  # its error is raised when it is asked for alone
+    assert found == {p: extract_text(t, p) for p, t in texts.items() if p != "broken.py"}
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="two processes need fork")
+def test_when_the_second_process_fails_this_one_parses_its_share(monkeypatch):
+    texts = _texts()
+    parent = os.getpid()
+    real = parse._extracted
+
+    def dies_in_the_child(share):
+        if os.getpid() != parent:
+            os._exit(3)
+        return real(share)
+
+    monkeypatch.setattr(parse, "_cores", lambda: 2)
+    monkeypatch.setattr(parse, "_extracted", dies_in_the_child)
+    assert extract_many(texts) == {p: extract_text(t, p) for p, t in texts.items()}
+
+
+def test_the_shares_are_even_and_whole():
+    texts = {f"f{i}.py": "x = 1\n" * n for i, n in enumerate([50, 40, 30, 20, 10, 5])}
+    ours, theirs = parse._halves(texts)
+    assert set(ours) | set(theirs) == set(texts) and not set(ours) & set(theirs)
+    size = [sum(len(t) for t in share.values()) for share in (ours, theirs)]
+    assert abs(size[0] - size[1]) <= len(texts["f5.py"]) * 2
+
+
+def test_a_check_of_an_edited_tree_parses_each_file_once(tmp_path, monkeypatch):
+    import shutil
+
+    tree = tmp_path / "tree"
+    shutil.copytree(MINI, tree)
+    for path in tree.rglob("*.py"):
+        path.write_text(path.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    parsed: list[str] = []
+    real = parse.extract_text
+
+    def counting(text: str, relpath: str):
+        parsed.append(relpath)
+        return real(text, relpath)
+
+    from nanochat_explain import core
+
+    monkeypatch.setattr(parse, "extract_text", counting)  # a share parsed ahead
+    monkeypatch.setattr(core, "extract_text", counting)  # a file parsed when a claim reads it
+    monkeypatch.setattr(parse, "_cores", lambda: 1)  # one process: every parse is seen here
+    from nanochat_explain.commands import app
+
+    report = app.check((), str(tree), cache=False).report
+    assert report.count(Status.PASS) > 0
+    assert len(parsed) == len(set(parsed)) and parsed
