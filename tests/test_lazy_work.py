@@ -172,3 +172,66 @@ def test_a_check_of_an_edited_tree_parses_each_file_once(tmp_path, monkeypatch):
     report = app.check((), str(tree), cache=False).report
     assert report.count(Status.PASS) > 0
     assert len(parsed) == len(set(parsed)) and parsed
+
+
+def _check(tree: Path, cores: int, monkeypatch) -> tuple[object, list[str], set[str]]:
+    monkeypatch.setattr(parse, "_cores", lambda: cores)
+    session = Session(locate(str(tree)))
+    templates = list(load_packaged().templates)
+    report = session.check_all(templates)
+    shown = [r for _, results in report.modules for r in results]
+    problems = [str(p) for p in session.problems(shown)]
+    return report, problems, set(session._facts)
+
+
+@pytest.fixture()
+def gappy(tmp_path) -> Path:
+    """The mini fixture without two files some modules read."""
+    import shutil
+
+    tree = tmp_path / "tree"
+    shutil.copytree(MINI, tree)
+    for name in ("nanochat/engine.py", "nanochat/tokenizer.py"):
+        (tree / name).unlink()
+    return tree
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="two processes need fork")
+@pytest.mark.parametrize("which", ["mini", "gappy"])
+def test_a_check_in_two_processes_reports_what_one_does(which, gappy, monkeypatch):
+    tree = MINI if which == "mini" else gappy
+    one = _check(tree, 1, monkeypatch)
+    two = _check(tree, 2, monkeypatch)
+    assert two == one
+    if which == "gappy":
+        assert len(one[1]) == 2  # both missing files, in the order of the first claim on each
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="two processes need fork")
+def test_when_the_second_process_of_a_check_fails_this_one_checks_its_modules(
+        gappy, monkeypatch):
+    one = _check(gappy, 1, monkeypatch)
+    parent = os.getpid()
+    real = Session._checked
+
+    def dies_in_the_child(self, template):
+        if os.getpid() != parent:
+            os._exit(3)
+        return real(self, template)
+
+    monkeypatch.setattr(Session, "_checked", dies_in_the_child)
+    assert _check(gappy, 2, monkeypatch) == one
+
+
+def test_a_file_the_second_process_read_is_read_here_when_asked_for():
+    from nanochat_explain import core
+
+    session = Session(locate(str(MINI)))
+    session._facts["nanochat/gpt.py"] = core.ELSEWHERE  # as _in_two records it
+    session._facts["nanochat/gone.py"] = core.ELSEWHERE
+    assert session.problems() == []
+    facts = session.facts("nanochat/gpt.py")
+    assert facts == extract_text((MINI / "nanochat/gpt.py").read_text(encoding="utf-8"),
+                                 "nanochat/gpt.py")
+    assert "gone.py" in str(session.facts("nanochat/gone.py"))
+    assert [p.file for p in session.problems()] == ["nanochat/gone.py"]

@@ -125,17 +125,21 @@ class Session:
     cache: FactsCache | None = None
     mentioned: frozenset[str] | None = None  # every symbol the templates name, all modules
     upstream: bool = True  # facts of upstream blobs from the bundle (False: parse them again)
-    _facts: dict[str, FileFacts | ExplainError] = field(default_factory=dict)
+    # each file read, in the order first asked for: its facts, why it cannot be read, or
+    # ELSEWHERE when the second process of a check read it (read here when asked for)
+    _facts: dict[str, FileFacts | ExplainError | object] = field(default_factory=dict)
     read: dict[str, str] | None = None  # when a dict, the text of each work-tree file read
 
 
     def facts(self, relpath: str) -> FileFacts | ExplainError:
-        if relpath not in self._facts:
+        found = self._facts.get(relpath, ELSEWHERE)
+        if found is ELSEWHERE:
             try:
-                self._facts[relpath] = self._read(relpath)
+                found = self._read(relpath)
             except ExplainError as exc:
-                self._facts[relpath] = exc
-        return self._facts[relpath]
+                found = exc
+            self._facts[relpath] = found
+        return found  # type: ignore[return-value]
 
     def prefetch(self, relpaths: Iterable[str]) -> None:
         """Parse, together, the files of ``relpaths`` that a run will parse: on two cores,
@@ -196,11 +200,14 @@ class Session:
 
     def problems(self, shown: Iterable[Result] | None = None) -> list[ExplainError]:
         """The files that could not be read or parsed, in the order they were asked for;
-        with ``shown``, only those the shown claims read: a file that only another form
-        reads (the optimizer's muon.py at the pin) is expected to be missing."""
-        wanted = None if shown is None else {r.file for r in shown}
-        return [f for path, f in self._facts.items() if isinstance(f, ExplainError)
-                and (wanted is None or path in wanted)]
+        with ``shown``, only those the shown claims read, in the order of the first claim
+        on each (not the order the claims were checked in, which two processes change): a
+        file that only another form reads (the optimizer's muon.py at the pin) is expected
+        to be missing."""
+        if shown is None:
+            return [f for f in self._facts.values() if isinstance(f, ExplainError)]
+        found = (self._facts.get(r.file) for r in shown)
+        return list(dict.fromkeys(f for f in found if isinstance(f, ExplainError)))
 
     def check_claim(self, claim: ClaimSpec) -> Result:
         from nanochat_explain.claims.checks import evaluate
@@ -294,20 +301,107 @@ class Session:
 
     def check_all(self, templates: Iterable[Template]) -> CheckReport:
         from nanochat_explain.reports import CheckReport
-        from nanochat_explain.templates.forms import choose
 
         templates = list(templates)
         self.prefetch(c.file for t in templates for c in t.claims)
-        results = [self._briefly(t) for t in templates]
-        chosen = [choose(t, by_id.brief) for t, by_id in zip(templates, results, strict=True)]
-        return CheckReport(
-            self.info,
-            tuple((t.module, tuple(by_id[i] for i in c.shown))
-                  for t, c, by_id in zip(templates, chosen, results, strict=True)),
-            tuple(c.template.backed_items() for c in chosen),
-            tuple((t.module, c.choices) for t, c in zip(templates, chosen, strict=True)),
-            tuple((t.module, uncovered(self, t, c.template))
-                  for t, c in zip(templates, chosen, strict=True)))
+        pieces = _in_two(self, templates)
+        return CheckReport(self.info, *(tuple(p[i] for p in pieces) for i in range(4)))
+
+    def _checked(self, template: Template) -> tuple[Any, ...]:
+        """One module's part of a check report: (module, results shown), backed items,
+        (module, form choices), (module, uncovered code)."""
+        from nanochat_explain.templates.forms import choose
+
+        by_id = self._briefly(template)
+        c = choose(template, by_id.brief)
+        return ((template.module, tuple(by_id[i] for i in c.shown)),
+                c.template.backed_items(), (template.module, c.choices),
+                (template.module, uncovered(self, template, c.template)))
+
+
+def _cost(template: Template) -> int:
+    """About how long checking a template takes, in claims: a file to read and decode
+    costs about a hundred."""
+    return len(template.claims) + 100 * len({c.file for c in template.claims})
+
+
+# a file the second process of a check read (see _in_two); Session.facts reads it when asked
+ELSEWHERE = object()
+
+
+def _in_two(session: Session, templates: list[Template]) -> list[tuple[Any, ...]]:
+    """Each template's part of the check report; on two cores, in two processes.
+
+    A cold check of many modules spends most of its time decoding facts and checking
+    claims, and each module's claims are checked on their own: a forked process checks
+    some of the modules and sends their parts back, with the files it read (those it could not read with their errors; the others are read here when asked
+    for). If the second process fails in any way, this one checks its modules too. Files
+    read through git (a revision) are read by one process only: the two would share
+    git's pipe.
+    """
+    import os
+
+    from nanochat_explain.facts.parse import _cores
+
+    if (len(templates) < 4 or len(templates) > 255 or session.source.tree is not None
+            or not hasattr(os, "fork") or _cores() < 2):
+        return [session._checked(t) for t in templates]
+    import pickle
+
+    # the modules to check, as one byte each in a pipe, the costliest first (claims to
+    # check, files to read): each process takes the next module when it has checked the
+    # last, so neither waits for the other longer than one module takes
+    queue_read, queue_write = os.pipe()
+    order = sorted(range(len(templates)), key=lambda i: -_cost(templates[i]))
+    os.write(queue_write, bytes(order))
+    os.close(queue_write)
+
+    def take() -> dict[int, tuple[Any, ...]]:
+        done = {}
+        while (byte := os.read(queue_read, 1)):
+            done[byte[0]] = session._checked(templates[byte[0]])
+        return done
+
+    before = set(session._facts)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the second process: check, send, and leave without any cleanup of ours
+        code = 1
+        try:
+            os.close(read_end)
+            parts = take()
+            read = {rel: f if isinstance(f, ExplainError) else None
+                    for rel, f in session._facts.items() if rel not in before}
+            data = pickle.dumps((parts, read), protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(write_end, "wb") as out:
+                out.write(data)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    try:
+        ours = take()
+        with os.fdopen(read_end, "rb") as received:
+            data = received.read()
+    finally:
+        os.close(queue_read)
+        _, status = os.waitpid(pid, 0)
+    sent: Any = None
+    if status == 0:
+        try:
+            sent = pickle.loads(data)
+        except Exception:  # cut short: check its modules here
+            sent = None
+    theirs = set(range(len(templates))) - set(ours)
+    if (isinstance(sent, tuple) and len(sent) == 2 and isinstance(sent[0], dict)
+            and set(sent[0]) == theirs and isinstance(sent[1], dict)):
+        parts, read = sent
+        for relpath, error in read.items():
+            session._facts.setdefault(relpath, ELSEWHERE if error is None else error)
+    else:
+        parts = {i: session._checked(templates[i]) for i in sorted(theirs)}
+    ours.update(parts)
+    return [ours[i] for i in range(len(templates))]
 
 
 class _Brief(dict[str, Result]):
