@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from nanochat_explain.facts.uncovered import Uncovered
     from nanochat_explain.reports import CheckReport, CoverageReport, Unmentioned
     from nanochat_explain.templates.forms import Chosen
+    from nanochat_explain.templates.load import Planned
 
 _PARSED: dict[tuple[str, str], FileFacts] = {}  # (path, text) -> facts, for this process
 
@@ -301,10 +302,11 @@ class Session:
 
     def check_all(self, templates: Iterable[Template]) -> CheckReport:
         from nanochat_explain.reports import CheckReport
+        from nanochat_explain.templates.load import Planned
 
-        templates = list(templates)
-        self.prefetch(c.file for t in templates for c in t.claims)
-        pieces = _in_two(self, templates)
+        plan = templates if isinstance(templates, Planned) else Planned.of(templates)
+        self.prefetch(f for files in plan.files for f in files)
+        pieces = _in_two(self, plan)
         return CheckReport(self.info, *(tuple(p[i] for p in pieces) for i in range(4)))
 
     def _checked(self, template: Template) -> tuple[Any, ...]:
@@ -319,17 +321,17 @@ class Session:
                 (template.module, uncovered(self, template, c.template)))
 
 
-def _cost(template: Template) -> int:
+def _cost(plan: Planned, i: int) -> int:
     """About how long checking a template takes, in claims: a file to read and decode
     costs about a hundred."""
-    return len(template.claims) + 100 * len({c.file for c in template.claims})
+    return plan.claim_counts[i] + 100 * len(plan.files[i])
 
 
 # a file the second process of a check read (see _in_two); Session.facts reads it when asked
 ELSEWHERE = object()
 
 
-def _in_two(session: Session, templates: list[Template]) -> list[tuple[Any, ...]]:
+def _in_two(session: Session, templates: Planned) -> list[tuple[Any, ...]]:
     """Each template's part of the check report; on two cores, in two processes.
 
     A cold check of many modules spends most of its time decoding facts and checking
@@ -352,7 +354,7 @@ def _in_two(session: Session, templates: list[Template]) -> list[tuple[Any, ...]
     # check, files to read): each process takes the next module when it has checked the
     # last, so neither waits for the other longer than one module takes
     queue_read, queue_write = os.pipe()
-    order = sorted(range(len(templates)), key=lambda i: -_cost(templates[i]))
+    order = sorted(range(len(templates)), key=lambda i: -_cost(templates, i))
     os.write(queue_write, bytes(order))
     os.close(queue_write)
 

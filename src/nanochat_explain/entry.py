@@ -105,9 +105,14 @@ def main() -> None:
     # find no garbage.
     gc.set_threshold(100_000, 50, 100)
     args = sys.argv[1:]
-    code = quick(args) if "--debug" not in args else None
-    if code is not None:
-        sys.exit(code)
-    from nanochat_explain.cli import main as cli_main
+    try:
+        code = quick(args) if "--debug" not in args else None
+        if code is not None:
+            sys.exit(code)
+        from nanochat_explain.cli import main as cli_main
 
-    cli_main()
+        cli_main()
+    finally:
+        # Python's exit would walk every object still alive for garbage (a sixth of a
+        # cold check): frozen, they are left to the end of the process, which frees them
+        gc.freeze()

@@ -16,7 +16,7 @@ from nanochat_explain.core import coverage as core_coverage
 from nanochat_explain.errors import ExplainError, UsageError
 from nanochat_explain.model import Explanation, Template
 from nanochat_explain.source.locate import locate
-from nanochat_explain.templates.load import Catalog, load_dir
+from nanochat_explain.templates.load import Catalog, Planned, load_dir
 from nanochat_explain.templates.packaged import load_packaged
 
 if TYPE_CHECKING:
@@ -351,7 +351,8 @@ def check(modules: tuple[str, ...], repo: str | None,
           templates_dir: str | None = None, cache: bool = True,
           ref: str | None = None) -> CheckRun:
     cat = catalog(templates_dir, cache)
-    chosen = [resolve(cat, m) for m in modules] if modules else list(cat.templates)
+    # each template is unpickled by the process that checks it (Session.check_all)
+    chosen = Planned.of(resolve(cat, m) for m in modules) if modules else cat.planned()
     session = _session(repo, cache, ref=ref)
     session.mentioned = cat.mentioned
 
@@ -364,7 +365,7 @@ def check(modules: tuple[str, ...], repo: str | None,
         return run()
     from nanochat_explain.commands.results import kept
 
-    done = kept(session, "check", [t.module for t in chosen], run, CheckRun)
+    done = kept(session, "check", list(chosen.modules), run, CheckRun)
     return dataclasses.replace(done, report=dataclasses.replace(done.report,
                                                                 source=session.info))
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from nanochat_explain.errors import TemplateError
 from nanochat_explain.facts.model import canonical_forms, remember
@@ -458,6 +458,10 @@ class Catalog:
     packed: tuple[bytes, ...] = field(repr=False)  # a pickled Template per module
     # every symbol any template names, so one module's uncovered code needs one template
     mentioned: frozenset[str] = frozenset()
+    # per module, what a check plans with before it unpickles the template: the files its
+    # claims read (in the order of the first claim on each) and how many claims it has
+    files: tuple[tuple[str, ...], ...] = ()
+    claim_counts: tuple[int, ...] = ()
     _loaded: dict[str, Template] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -471,7 +475,9 @@ class Catalog:
                       tuple((a, t.module) for t in templates for a in t.aliases),
                       tuple(pickle.dumps(t, protocol=pickle.HIGHEST_PROTOCOL)
                             for t in templates),
-                      mentioned_names(templates))
+                      mentioned_names(templates),
+                      tuple(Planned.files_of(t) for t in templates),
+                      tuple(len(t.claims) for t in templates))
         catalog._loaded.update((t.module, t) for t in templates)
         return catalog
 
@@ -489,6 +495,12 @@ class Catalog:
         name = name.lower()
         module = name if name in self.modules else self.aliases().get(name)
         return self._template(module) if module is not None else None
+
+    def planned(self) -> Planned:
+        """Every template, each unpickled when it is first read."""
+        if len(self.files) != len(self.modules) or len(self.claim_counts) != len(self.modules):
+            return Planned.of(self.templates)  # a catalog built before these were kept
+        return Planned(self.modules, self.files, self.claim_counts, self._template)
 
     def _template(self, module: str) -> Template:
         if module not in self._loaded:
@@ -534,3 +546,41 @@ def _catalog(templates: list[Template]) -> Catalog:
             raise TemplateError(f"module {t.module!r} must live in {t.module}.yaml",
                                 file=t.path, key="module")
     return Catalog.of(templates)
+
+
+class Planned(Sequence[Template]):
+    """Templates to check, each read (unpickled) when first asked for, with what a check
+    plans with before: each module's name, the files its claims read and its number of
+    claims. A check in two processes then unpickles each template in the process that
+    checks it."""
+
+    def __init__(self, modules: tuple[str, ...], files: tuple[tuple[str, ...], ...],
+                 claim_counts: tuple[int, ...], read: Callable[[str], Template]) -> None:
+        self.modules, self.files, self.claim_counts, self._read = (modules, files,
+                                                                   claim_counts, read)
+
+    @classmethod
+    def of(cls, templates: Iterable[Template]) -> Planned:
+        templates = tuple(templates)
+        by_module = {t.module: t for t in templates}
+        return cls(tuple(t.module for t in templates),
+                   tuple(cls.files_of(t) for t in templates),
+                   tuple(len(t.claims) for t in templates), by_module.__getitem__)
+
+    @staticmethod
+    def files_of(template: Template) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(c.file for c in template.claims))
+
+    def __len__(self) -> int:
+        return len(self.modules)
+
+    @overload
+    def __getitem__(self, i: int) -> Template: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[Template]: ...
+
+    def __getitem__(self, i: int | slice) -> Template | Sequence[Template]:
+        if isinstance(i, slice):
+            return [self._read(m) for m in self.modules[i]]
+        return self._read(self.modules[i])

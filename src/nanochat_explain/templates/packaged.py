@@ -44,13 +44,20 @@ def _packaged_texts() -> list[tuple[str, str]]:
             for e in sorted(folder.iterdir(), key=lambda e: e.name) if e.name.endswith(".yaml")]
 
 
-def packaged_key(texts: list[tuple[str, str]] | None = None) -> str:
-    from nanochat_explain.source.cache import digest
+def packaged_key() -> str:
+    """A key over the templates' text and the code that validates them, read as bytes
+    and hashed as read (a cold run computes it: decoding a megabyte costs more)."""
+    from nanochat_explain.source.cache import FACTS_VERSION, blake2b
 
-    code = [p.read_text(encoding="utf-8")
-            for m in _VALIDATION_CODE for p in sorted(PACKAGE.glob(m))]
-    return digest("templates", *code,
-                  *(f"{name}\0{text}" for name, text in texts or _packaged_texts()))
+    key = blake2b(FACTS_VERSION.encode(), digest_size=32)
+    folder = PACKAGE / "data" / "templates"
+    yaml = sorted((e for e in folder.iterdir() if e.name.endswith(".yaml")),
+                  key=lambda e: e.name)
+    for path in [*(p for m in _VALIDATION_CODE for p in sorted(PACKAGE.glob(m))), *yaml]:
+        data = path.read_bytes()
+        key.update(b"%s\0%d\0" % (path.relative_to(PACKAGE).as_posix().encode(), len(data)))
+        key.update(data)
+    return key.hexdigest()
 
 
 def _stamped_key() -> str:
@@ -88,11 +95,11 @@ def _stamped_key() -> str:
 def prebuilt() -> bytes:
     """What ``data/templates.pickle`` must hold for the templates as they are now."""
     import pickle
-    import zlib
 
     texts = _packaged_texts()
     catalog = _catalog([parse(text, name) for name, text in texts])
-    return zlib.compress(pickle.dumps((packaged_key(texts), catalog), protocol=5), 9)
+    # not compressed: decompressing cost a cold run 3 ms, and the wheel compresses it anyway
+    return pickle.dumps((packaged_key(), catalog), protocol=5)
 
 
 def _read_bytes(path: Path) -> bytes | None:
@@ -107,10 +114,9 @@ def _unpack(data: bytes | None, key: str) -> Catalog | None:
     if data is None:
         return None
     import pickle
-    import zlib
 
     try:
-        stored_key, catalog = pickle.loads(zlib.decompress(data))
+        stored_key, catalog = pickle.loads(data)
     except Exception:  # damaged or from another version: validate instead
         return None
     return catalog if stored_key == key and isinstance(catalog, Catalog) else None
