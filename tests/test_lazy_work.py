@@ -235,3 +235,33 @@ def test_a_file_the_second_process_read_is_read_here_when_asked_for():
                                  "nanochat/gpt.py")
     assert "gone.py" in str(session.facts("nanochat/gone.py"))
     assert [p.file for p in session.problems()] == ["nanochat/gone.py"]
+
+
+def test_the_bundle_decompresses_its_blobs_facts_only_when_one_is_asked_for(
+        tmp_path, monkeypatch):
+    import zlib
+
+    from nanochat_explain.source import upstream
+
+    upstream._loaded.cache_clear()
+    try:
+        bundle = upstream._loaded()
+        assert bundle is not None and "_lines" not in vars(bundle)  # only the head so far
+        blob = bundle.blob_ids[-1]  # its facts are the last decoded: after the cut
+        path = next(p for p, b in upstream.iter_blobs(bundle) if b == blob)
+        assert bundle.facts(blob, path) is not None and "_lines" in vars(bundle)
+
+        # a bundle whose body is cut short: its head still answers, its facts are missing
+        data = (upstream.Path(upstream.__file__).resolve().parent.parent / "data"
+                / upstream.FILE).read_bytes()
+        cut = tmp_path / "data"
+        cut.mkdir()
+        (cut / upstream.FILE).write_bytes(data[: len(data) // 2])
+        monkeypatch.setattr(upstream, "__file__", str(tmp_path / "source" / "upstream.py"))
+        upstream._loaded.cache_clear()
+        damaged = upstream._loaded()
+        assert damaged is not None and damaged.has(blob)
+        assert damaged.facts(blob, path) is None
+        assert zlib.decompress(data)  # the shipped one is whole
+    finally:
+        upstream._loaded.cache_clear()

@@ -31,7 +31,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
@@ -237,11 +237,15 @@ class Commit:
 class Upstream:
     """A loaded bundle: facts by blob id, commits by revision."""
 
-    def __init__(self, text: bytes, name: str = FILE) -> None:
+    def __init__(self, text: bytes, name: str = FILE, rest: Callable[[], bytes] | None = None
+                 ) -> None:
+        """A bundle from its decompressed ``text``; or from its head line alone, with
+        ``rest`` giving the lines after it when a blob's facts are first asked for."""
         self.name = name
-        self._lines = text.split(b"\n")
+        head_line, _, body = text.partition(b"\n")
+        self._body, self._rest = body, rest
         try:
-            head = json.loads(self._lines[0])
+            head = json.loads(head_line)
             self.schema: Any = head.get("schema_version")
             self.facts_version: str = str(head.get("facts_version"))
             self.paths: tuple[str, ...] = tuple(head["paths"])
@@ -258,6 +262,13 @@ class Upstream:
         self._items: dict[int, Any] = {}
         self._facts: dict[tuple[int, str], FileFacts] = {}
         self._parts: dict[tuple[Any, ...], Any] = {}
+
+    @cached_property
+    def _lines(self) -> list[bytes]:
+        """The bundle's lines, the head's included (line 0 is the head)."""
+        body = self._body if self._rest is None else self._rest()
+        self._body = self._rest = None
+        return [b"", *body.split(b"\n")]
 
     # The commits are read when a revision or the history is asked for: a check of a work
     # tree only looks up blob ids.
@@ -296,17 +307,21 @@ class Upstream:
             return None
         found = self._facts.get((n, relpath))
         if found is None:
-            record = json.loads(self._lines[1 + n])
-            if shared:
-                # TypeError: facts of a shape the parts cannot be assembled into
-                with contextlib.suppress(TypeError):
-                    found = self._assemble(record, relpath)
-            if found is None:
-                first = 1 + len(self.blob_ids)
-                found = from_data(dict(_decode(record, lambda i: self._item(first + i)),
-                                       path=relpath))
+            try:
+                found = self._decoded(n, relpath, shared)
+            except (IndexError, ValueError):  # the rest of the bundle did not decompress
+                return None  # whole: the file is parsed instead
             self._facts[(n, relpath)] = found
         return found
+
+    def _decoded(self, n: int, relpath: str, shared: bool) -> FileFacts:
+        record = json.loads(self._lines[1 + n])
+        if shared:
+            # TypeError: facts of a shape the parts cannot be assembled into
+            with contextlib.suppress(TypeError):
+                return self._assemble(record, relpath)
+        first = 1 + len(self.blob_ids)
+        return from_data(dict(_decode(record, lambda i: self._item(first + i)), path=relpath))
 
     def _assemble(self, record: dict[str, Any], relpath: str) -> FileFacts:
         """The facts from parts shared with the other versions of the file: a function
@@ -485,23 +500,40 @@ class UpstreamRepo:
         return found
 
 
-def _read() -> bytes | None:
+def _read() -> tuple[bytes, Callable[[], bytes]] | None:
+    """The bundle's head line and how to decompress the rest: a check reads the head
+    (which blob ids the bundle has) before it forks, each process the rest only if it
+    needs some blob's facts."""
     import zlib
 
     path = Path(__file__).resolve().parent.parent / "data" / FILE
     try:
-        return zlib.decompress(path.read_bytes())
+        data = path.read_bytes()
+        inflate = zlib.decompressobj()
+        head = b""
+        while b"\n" not in head and not inflate.eof:
+            head += inflate.decompress(data, 1 << 16)
+            data = inflate.unconsumed_tail
+        first, newline, after = head.partition(b"\n")
     except (OSError, zlib.error):
         return None
+
+    def rest() -> bytes:
+        try:
+            return after + inflate.decompress(data) + inflate.flush()
+        except zlib.error:
+            return b""  # a damaged bundle: no facts for any blob
+
+    return first + newline, rest
 
 
 @cache
 def _loaded() -> Upstream | None:
-    text = _read()
-    if text is None:
+    found = _read()
+    if found is None:
         return None
     try:
-        return Upstream(text)
+        return Upstream(found[0], rest=found[1])
     except SourceError:
         return None
 
