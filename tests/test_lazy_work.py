@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from nanochat_explain.claims import base
+from nanochat_explain.claims import texts
 from nanochat_explain.claims.checks import BRIEF
 from nanochat_explain.core import Session
 from nanochat_explain.facts import parse
@@ -76,7 +76,7 @@ def test_a_claims_own_text_is_parsed_when_its_template_is_validated(monkeypatch)
             "nanochat_explain.claims.order._whole_assign",
             "nanochat_explain.claims.order._whole_call"} <= names
     for name, text, value in prepared:  # what was kept is what the function gives now
-        fn = base._OF_TEXT[name][0]
+        fn = texts._OF_TEXT[name][0]
         assert fn(text) == value, (name, text)
 
     import ast
@@ -97,14 +97,14 @@ def test_a_claims_own_text_is_parsed_when_its_template_is_validated(monkeypatch)
 def test_a_text_no_template_carries_is_parsed_once():
     calls = []
 
-    @base.of_text(("demo", "code"))
+    @texts.of_text(("demo", "code"))
     def _demo(text: str) -> int:
         calls.append(text)
         return len(text)
 
     assert (_demo("abc"), _demo("abc"), _demo("de")) == (3, 3, 2)
     assert calls == ["abc", "de"]
-    base._OF_TEXT.pop(f"{__name__}.test_a_text_no_template_carries_is_parsed_once.<locals>"
+    texts._OF_TEXT.pop(f"{__name__}.test_a_text_no_template_carries_is_parsed_once.<locals>"
                       "._demo")
 
 

@@ -336,10 +336,10 @@ def _in_two(session: Session, templates: Planned) -> list[tuple[Any, ...]]:
 
     A cold check of many modules spends most of its time decoding facts and checking
     claims, and each module's claims are checked on their own: a forked process checks
-    some of the modules and sends their parts back, with the files it read (those it could not read with their errors; the others are read here when asked
-    for). If the second process fails in any way, this one checks its modules too. Files
-    read through git (a revision) are read by one process only: the two would share
-    git's pipe.
+    some of the modules and sends their parts back, with the files it read (those it
+    could not read with their errors; the others are read here when asked for). If the
+    second process fails in any way, this one checks its modules too. Files read through
+    git (a revision) are read by one process only: the two would share git's pipe.
     """
     import os
 

@@ -144,7 +144,7 @@ class Template:
     entry: tuple[str, ...] = ()  # the symbols whose code the module explains, for uncovered
     # the canonical form of each expression the claims compare, computed once at validation
     canon: tuple[tuple[str, str, str], ...] = field(default=(), repr=False, compare=False)
-    # what the claims' own texts parse to (:func:`nanochat_explain.claims.base.prepare`)
+    # what the claims' own texts parse to (:func:`nanochat_explain.claims.texts.prepare`)
     prepared: tuple[tuple[str, str, Any], ...] = field(default=(), repr=False, compare=False)
 
     def backed_items(self) -> tuple[int, int]:

@@ -12,8 +12,9 @@ import ast
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from nanochat_explain.claims.base import Outcome, _kind, _Unevaluable, of_text
+from nanochat_explain.claims.base import Outcome, _kind, _Unevaluable
 from nanochat_explain.claims.common import _INSIDE, _OPS, _canon, _function
+from nanochat_explain.claims.texts import of_text
 from nanochat_explain.facts.canon import unparse
 from nanochat_explain.facts.model import Call, Function
 from nanochat_explain.model import Status

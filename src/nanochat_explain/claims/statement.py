@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING
 
-from nanochat_explain.claims.base import Outcome, _kind, _Unevaluable, of_text
+from nanochat_explain.claims.base import Outcome, _kind, _Unevaluable
 from nanochat_explain.claims.common import (
     _INSIDE,
     _OPS,
@@ -18,6 +18,7 @@ from nanochat_explain.claims.common import (
     _function,
     _scope,
 )
+from nanochat_explain.claims.texts import of_text
 from nanochat_explain.facts.canon import unparse
 from nanochat_explain.model import Status
 

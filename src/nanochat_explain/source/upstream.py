@@ -243,7 +243,8 @@ class Upstream:
         ``rest`` giving the lines after it when a blob's facts are first asked for."""
         self.name = name
         head_line, _, body = text.partition(b"\n")
-        self._body, self._rest = body, rest
+        self._body: bytes | None = body
+        self._rest = rest
         try:
             head = json.loads(head_line)
             self.schema: Any = head.get("schema_version")
@@ -266,8 +267,8 @@ class Upstream:
     @cached_property
     def _lines(self) -> list[bytes]:
         """The bundle's lines, the head's included (line 0 is the head)."""
-        body = self._body if self._rest is None else self._rest()
-        self._body = self._rest = None
+        body = self._rest() if self._rest is not None else self._body or b""
+        self._body, self._rest = None, None
         return [b"", *body.split(b"\n")]
 
     # The commits are read when a revision or the history is asked for: a check of a work

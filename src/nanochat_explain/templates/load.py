@@ -169,8 +169,8 @@ def _expressions(claims: Iterable[ClaimSpec]) -> Iterable[str]:
 
 
 def _prepared(claims: tuple[ClaimSpec, ...]) -> tuple[tuple[str, str, Any], ...]:
-    from nanochat_explain.claims.base import prepare
     from nanochat_explain.claims.checks import KINDS  # noqa: F401 - every kind registered
+    from nanochat_explain.claims.texts import prepare
 
     return prepare(claims)
 
@@ -509,7 +509,7 @@ class Catalog:
             template = pickle.loads(self.packed[self.modules.index(module)])
             remember(template.canon)
             if template.prepared:
-                from nanochat_explain.claims.base import remember as remember_texts
+                from nanochat_explain.claims.texts import remember as remember_texts
 
                 remember_texts(template.prepared)
             self._loaded[module] = template

@@ -47,9 +47,9 @@ def _packaged_texts() -> list[tuple[str, str]]:
 def packaged_key() -> str:
     """A key over the templates' text and the code that validates them, read as bytes
     and hashed as read (a cold run computes it: decoding a megabyte costs more)."""
-    from nanochat_explain.source.cache import FACTS_VERSION, blake2b
+    from nanochat_explain.source.cache import hasher
 
-    key = blake2b(FACTS_VERSION.encode(), digest_size=32)
+    key = hasher()
     folder = PACKAGE / "data" / "templates"
     yaml = sorted((e for e in folder.iterdir() if e.name.endswith(".yaml")),
                   key=lambda e: e.name)
