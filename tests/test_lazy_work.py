@@ -265,3 +265,24 @@ def test_the_bundle_decompresses_its_blobs_facts_only_when_one_is_asked_for(
         assert zlib.decompress(data)  # the shipped one is whole
     finally:
         upstream._loaded.cache_clear()
+
+
+def test_no_second_process_while_another_thread_runs(monkeypatch):
+    import threading
+
+    monkeypatch.setattr(parse, "_cores", lambda: 2)
+    assert parse.can_fork() is hasattr(os, "fork")
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert parse.can_fork() is False
+        forks = []
+        monkeypatch.setattr(os, "fork", lambda: forks.append(1) or 0)
+        texts = _texts()
+        assert extract_many(texts) == {p: extract_text(t, p) for p, t in texts.items()}
+        Session(locate(str(MINI))).check_all(list(load_packaged().templates))
+        assert forks == []
+    finally:
+        stop.set()
+        other.join()

@@ -343,10 +343,10 @@ def _in_two(session: Session, templates: Planned) -> list[tuple[Any, ...]]:
     """
     import os
 
-    from nanochat_explain.facts.parse import _cores
+    from nanochat_explain.facts.parse import can_fork
 
     if (len(templates) < 4 or len(templates) > 255 or session.source.tree is not None
-            or not hasattr(os, "fork") or _cores() < 2):
+            or not can_fork()):
         return [session._checked(t) for t in templates]
     import pickle
 

@@ -40,7 +40,7 @@ def extract_many(texts: dict[str, str]) -> dict[str, FileFacts]:
     from nanochat_explain.facts.extract import extract  # noqa: F401 - libcst, before the fork
 
     ours, theirs = _halves(texts)
-    if not theirs or not hasattr(os, "fork") or _cores() < 2:
+    if not theirs or not can_fork():
         return _extracted(texts)
     import pickle
 
@@ -73,6 +73,19 @@ def extract_many(texts: dict[str, str]) -> dict[str, FileFacts]:
         sent = _extracted(theirs)
     found.update(sent)
     return found
+
+
+def can_fork() -> bool:
+    """Whether a second process pays and is safe: two cores or more, ``fork``, and no
+    other thread (one could hold a lock, of imports or of a stream, that the forked copy
+    would wait on forever: the MCP server runs threads)."""
+    import os
+    import sys
+
+    if not hasattr(os, "fork") or _cores() < 2:
+        return False
+    threading = sys.modules.get("threading")  # not imported: no thread was started by it
+    return threading is None or threading.active_count() == 1
 
 
 def _cores() -> int:
