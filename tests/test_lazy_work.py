@@ -231,8 +231,9 @@ def test_a_file_the_second_process_read_is_read_here_when_asked_for():
     session._facts["nanochat/gone.py"] = core.ELSEWHERE
     assert session.problems() == []
     facts = session.facts("nanochat/gpt.py")
-    assert facts == extract_text((MINI / "nanochat/gpt.py").read_text(encoding="utf-8"),
-                                 "nanochat/gpt.py")
+    text = (MINI / "nanochat/gpt.py").read_text(encoding="utf-8")
+    assert facts == core.parse_text(text, "nanochat/gpt.py")  # as any session reads it
+    assert session._facts["nanochat/gpt.py"] is facts
     assert "gone.py" in str(session.facts("nanochat/gone.py"))
     assert [p.file for p in session.problems()] == ["nanochat/gone.py"]
 
