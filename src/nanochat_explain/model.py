@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 
@@ -39,11 +38,13 @@ class ClaimSpec:
     line: int  # where the claim stands in its template
 
     def get(self, key: str, default: Any = None) -> Any:
-        return self._keyed.get(key, default)
-
-    @cached_property
-    def _keyed(self) -> dict[str, Any]:  # read for every claim many times a run
-        return dict(self.fields)
+        # read many times for every claim checked: the fields as a dict, made on first use
+        # (not functools.cached_property, which takes a lock on every read before 3.12)
+        try:
+            keyed = self.__dict__["_keyed"]
+        except KeyError:
+            keyed = self.__dict__["_keyed"] = dict(self.fields)
+        return keyed.get(key, default)
 
     def __getstate__(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "_keyed"}

@@ -68,8 +68,9 @@ _GETATTR = re.compile(r"""\bgetattr\(([A-Za-z_][A-Za-z0-9_.]*), """
 def _spelled(text: str) -> str:
     """``transformer['wte'].weight`` and ``getattr(transformer, 'wte').weight`` as
     ``transformer.wte.weight``: an attribute however it is reached."""
-    text = _GETATTR.sub(r"\1.\3", text)
-    return _KEYED.sub(r".\2", text)
+    if "getattr(" in text:
+        text = _GETATTR.sub(r"\1.\3", text)
+    return _KEYED.sub(r".\2", text) if "[" in text else text
 
 
 def _reached(call: Call) -> str:
@@ -80,7 +81,10 @@ def _reached(call: Call) -> str:
 
 
 def _searched(pattern: re.Pattern[str], text: str) -> bool:
-    return bool(pattern.search(text) or pattern.search(_spelled(text)))
+    if pattern.search(text):
+        return True
+    spelled = _spelled(text)
+    return spelled is not text and bool(pattern.search(spelled))
 
 
 _DESCRIBED = {"target": "whose target", "value": "whose value", "callee": "whose callee",

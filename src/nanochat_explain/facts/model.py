@@ -32,11 +32,11 @@ def canonical(source: str, bare_tuple: bool = False) -> str:
     With ``bare_tuple`` (the two sides of an assignment) a tuple of two or more
     items is written without parentheses, as ``q, k = a, b`` is written in source.
     """
-    if _is_dotted(source):
-        return source  # a name or attribute chain is its own canonical text; skip the parse
     pair = _KNOWN.get(source)
     if pair is None:
-        pair = _KNOWN[source] = _canonical_pair(source)
+        # a name or attribute chain is its own canonical text: no parse
+        pair = (source, source) if _is_dotted(source) else _canonical_pair(source)
+        _KNOWN[source] = pair
     return pair[bare_tuple]
 
 

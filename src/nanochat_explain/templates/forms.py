@@ -157,8 +157,12 @@ def choose(template: Template, results: Mapping[str, Result]) -> Chosen:
              *(c.label for c in choices)]
     wanted = {m.group(1) for text in texts for m in PLACEHOLDER.finditer(text)}
     values: dict[str, Any] = {}
+    supplying: dict[str, list[str]] = {}
+    for c in template.claims:
+        if c.placeholder in wanted:
+            supplying.setdefault(c.placeholder, []).append(c.id)
     for name in sorted(wanted):
-        suppliers = [c.id for c in template.claims if c.placeholder == name]
+        suppliers = supplying.get(name, [])
         # the first that holds with a value, else the first with a value, else the first:
         # the later suppliers are checked only when the first ones do not hold
         pick = next((cid for cid in suppliers if results[cid].status is Status.PASS
