@@ -11,7 +11,7 @@ import pytest
 from nanochat_explain.claims import texts
 from nanochat_explain.claims.checks import BRIEF
 from nanochat_explain.core import Session
-from nanochat_explain.facts import parse
+from nanochat_explain.facts import parse, processes
 from nanochat_explain.facts.parse import extract_many, extract_text
 from nanochat_explain.model import Status
 from nanochat_explain.source.locate import locate
@@ -118,7 +118,7 @@ def test_files_parsed_in_two_processes_have_the_facts_of_one(monkeypatch):
     texts = _texts()
     texts["broken.py"] = "def f(:\n"
     assert len(texts) >= 3
-    monkeypatch.setattr(parse, "_cores", lambda: 2)
+    monkeypatch.setattr(processes, "_cores", lambda: 2)
     found = extract_many(texts)
     assert "broken.py" not in found  # its error is raised when it is asked for alone
     assert found == {p: extract_text(t, p) for p, t in texts.items() if p != "broken.py"}
@@ -135,7 +135,7 @@ def test_when_the_second_process_fails_this_one_parses_its_share(monkeypatch):
             os._exit(3)
         return real(share)
 
-    monkeypatch.setattr(parse, "_cores", lambda: 2)
+    monkeypatch.setattr(processes, "_cores", lambda: 2)
     monkeypatch.setattr(parse, "_extracted", dies_in_the_child)
     assert extract_many(texts) == {p: extract_text(t, p) for p, t in texts.items()}
 
@@ -166,7 +166,7 @@ def test_a_check_of_an_edited_tree_parses_each_file_once(tmp_path, monkeypatch):
 
     monkeypatch.setattr(parse, "extract_text", counting)  # a share parsed ahead
     monkeypatch.setattr(core, "extract_text", counting)  # a file parsed when a claim reads it
-    monkeypatch.setattr(parse, "_cores", lambda: 1)  # one process: every parse is seen here
+    monkeypatch.setattr(processes, "_cores", lambda: 1)  # one process: every parse is seen here
     from nanochat_explain.commands import app
 
     report = app.check((), str(tree), cache=False).report
@@ -175,7 +175,7 @@ def test_a_check_of_an_edited_tree_parses_each_file_once(tmp_path, monkeypatch):
 
 
 def _check(tree: Path, cores: int, monkeypatch) -> tuple[object, list[str], set[str]]:
-    monkeypatch.setattr(parse, "_cores", lambda: cores)
+    monkeypatch.setattr(processes, "_cores", lambda: cores)
     session = Session(locate(str(tree)))
     templates = list(load_packaged().templates)
     report = session.check_all(templates)
@@ -271,13 +271,13 @@ def test_the_bundle_decompresses_its_blobs_facts_only_when_one_is_asked_for(
 def test_no_second_process_while_another_thread_runs(monkeypatch):
     import threading
 
-    monkeypatch.setattr(parse, "_cores", lambda: 2)
-    assert parse.can_fork() is hasattr(os, "fork")
+    monkeypatch.setattr(processes, "_cores", lambda: 2)
+    assert processes.can_fork() is hasattr(os, "fork")
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
     other.start()
     try:
-        assert parse.can_fork() is False
+        assert processes.can_fork() is False
         forks = []
         monkeypatch.setattr(os, "fork", lambda: forks.append(1) or 0)
         texts = _texts()

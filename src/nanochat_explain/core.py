@@ -343,12 +343,11 @@ def _in_two(session: Session, templates: Planned) -> list[tuple[Any, ...]]:
     """
     import os
 
-    from nanochat_explain.facts.parse import can_fork
+    from nanochat_explain.facts.processes import can_fork, shared
 
     if (len(templates) < 4 or len(templates) > 255 or session.source.tree is not None
             or not can_fork()):
         return [session._checked(t) for t in templates]
-    import pickle
 
     # the modules to check, as one byte each in a pipe, the costliest first (claims to
     # check, files to read): each process takes the next module when it has checked the
@@ -365,35 +364,16 @@ def _in_two(session: Session, templates: Planned) -> list[tuple[Any, ...]]:
         return done
 
     before = set(session._facts)
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the second process: check, send, and leave without any cleanup of ours
-        code = 1
-        try:
-            os.close(read_end)
-            parts = take()
-            read = {rel: f if isinstance(f, ExplainError) else None
-                    for rel, f in session._facts.items() if rel not in before}
-            data = pickle.dumps((parts, read), protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write_end, "wb") as out:
-                out.write(data)
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write_end)
+
+    def second() -> tuple[dict[int, tuple[Any, ...]], dict[str, ExplainError | None]]:
+        parts = take()
+        return parts, {rel: f if isinstance(f, ExplainError) else None
+                       for rel, f in session._facts.items() if rel not in before}
+
     try:
-        ours = take()
-        with os.fdopen(read_end, "rb") as received:
-            data = received.read()
+        ours, sent = shared(take, second)
     finally:
         os.close(queue_read)
-        _, status = os.waitpid(pid, 0)
-    sent: Any = None
-    if status == 0:
-        try:
-            sent = pickle.loads(data)
-        except Exception:  # cut short: check its modules here
-            sent = None
     theirs = set(range(len(templates))) - set(ours)
     if (isinstance(sent, tuple) and len(sent) == 2 and isinstance(sent[0], dict)
             and set(sent[0]) == theirs and isinstance(sent[1], dict)):

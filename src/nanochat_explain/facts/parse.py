@@ -35,66 +35,17 @@ def extract_many(texts: dict[str, str]) -> dict[str, FileFacts]:
     one process uses one core. The second process is forked once libcst is imported, so
     it starts at once; if it fails in any way, this process parses its share too.
     """
-    import os
-
     from nanochat_explain.facts.extract import extract  # noqa: F401 - libcst, before the fork
+    from nanochat_explain.facts.processes import can_fork, shared
 
     ours, theirs = _halves(texts)
     if not theirs or not can_fork():
         return _extracted(texts)
-    import pickle
-
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the second process: parse, send, and leave without any cleanup of ours
-        code = 1
-        try:
-            os.close(read_end)
-            data = pickle.dumps(_extracted(theirs), protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write_end, "wb") as out:
-                out.write(data)
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write_end)
-    try:
-        found = _extracted(ours)
-        with os.fdopen(read_end, "rb") as received:
-            data = received.read()
-    finally:
-        _, status = os.waitpid(pid, 0)
-    sent: object = None
-    if status == 0:
-        try:
-            sent = pickle.loads(data)
-        except Exception:  # cut short: parse its share here
-            sent = None
+    found, sent = shared(lambda: _extracted(ours), lambda: _extracted(theirs))
     if not isinstance(sent, dict) or set(sent) - set(theirs):
         sent = _extracted(theirs)
     found.update(sent)
     return found
-
-
-def can_fork() -> bool:
-    """Whether a second process pays and is safe: two cores or more, ``fork``, and no
-    other thread (one could hold a lock, of imports or of a stream, that the forked copy
-    would wait on forever: the MCP server runs threads)."""
-    import os
-    import sys
-
-    if not hasattr(os, "fork") or _cores() < 2:
-        return False
-    threading = sys.modules.get("threading")  # not imported: no thread was started by it
-    return threading is None or threading.active_count() == 1
-
-
-def _cores() -> int:
-    import os
-
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 def _halves(texts: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:

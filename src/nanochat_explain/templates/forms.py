@@ -159,7 +159,7 @@ def choose(template: Template, results: Mapping[str, Result]) -> Chosen:
     values: dict[str, Any] = {}
     supplying: dict[str, list[str]] = {}
     for c in template.claims:
-        if c.placeholder in wanted:
+        if c.placeholder is not None and c.placeholder in wanted:
             supplying.setdefault(c.placeholder, []).append(c.id)
     for name in sorted(wanted):
         suppliers = supplying.get(name, [])
