@@ -167,6 +167,9 @@ def test_a_check_of_an_edited_tree_parses_each_file_once(tmp_path, monkeypatch):
     monkeypatch.setattr(parse, "extract_text", counting)  # a share parsed ahead
     monkeypatch.setattr(core, "extract_text", counting)  # a file parsed when a claim reads it
     monkeypatch.setattr(processes, "_cores", lambda: 1)  # one process: every parse is seen here
+    # the run's memory of parsed texts nearly full, as in a long run: what was parsed
+    # ahead must not be lost when it is cleared
+    monkeypatch.setattr(core, "_PARSED", {(f"x{i}.py", ""): None for i in range(64)})
     from nanochat_explain.commands import app
 
     report = app.check((), str(tree), cache=False).report

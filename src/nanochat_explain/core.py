@@ -170,7 +170,7 @@ class Session:
                 continue  # the bundle's facts are decoded when a claim reads them
             cached = cache.get(relpath, text) if cache is not None else None
             if cached is not None:
-                _remember(relpath, text, cached)
+                self._known_now(relpath, text, cached)
             else:
                 texts[relpath] = text
         if len(texts) < 2:
@@ -179,6 +179,19 @@ class Session:
 
         for relpath, facts in extract_many(texts).items():
             _parsed(relpath, texts[relpath], facts, cache)
+            self._known_now(relpath, texts[relpath], facts)
+
+    def _known_now(self, relpath: str, text: str, facts: FileFacts) -> None:
+        """Keep facts found ahead of :meth:`facts`: a work-tree file's in this session (the
+        run's memory of parsed texts is bounded, and a long run may have dropped them by
+        the time a claim reads the file); a git blob's in that memory, so that reading it
+        still files the facts under its blob id."""
+        if self.source.tree is None or relpath not in self.source.tree:
+            self._facts[relpath] = facts
+            if self.read is not None:
+                self.read[relpath] = text
+        else:
+            _remember(relpath, text, facts)
 
     def _read(self, relpath: str) -> FileFacts:
         source, cache = self.source, self.cache
