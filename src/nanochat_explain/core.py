@@ -59,17 +59,17 @@ def parse_blob(relpath: str, blob: str, read_text: Callable[[], str],
     return found
 
 
-def _bundled_blob(blob: str, relpath: str) -> bool:
+def _bundled_blob(blob: str) -> bool:
     from nanochat_explain.source.upstream import usable
 
     found = usable()
     return found is not None and found.has(blob)
 
 
-def _bundled_text(text: str, relpath: str) -> bool:
+def _bundled_text(text: str) -> bool:
     from nanochat_explain.source.upstream import blob_id
 
-    return _bundled_blob(blob_id(text.encode("utf-8", "surrogateescape")), relpath)
+    return _bundled_blob(blob_id(text.encode("utf-8", "surrogateescape")))
 
 
 def parse_text(text: str, relpath: str, cache: FactsCache | None = None,
@@ -157,7 +157,7 @@ class Session:
             blob = source.tree.get(relpath) if source.tree is not None else None
             upstream = self.upstream if blob is None else (
                 self.upstream or source.upstream is not None)
-            if blob is not None and ((upstream and _bundled_blob(blob, relpath))
+            if blob is not None and ((upstream and _bundled_blob(blob))
                                      or (cache is not None
                                          and cache.get_blob(relpath, blob) is not None)):
                 continue
@@ -166,7 +166,7 @@ class Session:
             except ExplainError:
                 continue
             if (relpath, text) in _PARSED or (
-                    (upstream or blob is not None) and _bundled_text(text, relpath)):
+                    (upstream or blob is not None) and _bundled_text(text)):
                 continue  # the bundle's facts are decoded when a claim reads them
             cached = cache.get(relpath, text) if cache is not None else None
             if cached is not None:

@@ -1,9 +1,8 @@
 """What a claim's own text parses to, worked out once: when its template is validated
 (kept with the template) or, for any other text, on first use.
 
-Apart from the claim kinds' modules (their checks in :mod:`nanochat_explain.claims.base`)
-so that loading a template, which remembers what its texts parse to, imports nothing of
-the checks.
+Kept apart from the claim kinds' checks (:mod:`nanochat_explain.claims.base`): loading a
+template remembers what its texts parse to, and need not import any check to do so.
 """
 
 from __future__ import annotations
