@@ -267,6 +267,11 @@ def test_the_bundle_decompresses_its_blobs_facts_only_when_one_is_asked_for(
         assert damaged is not None and damaged.has(blob)
         assert damaged.facts(blob, path) is None
         assert zlib.decompress(data)  # the shipped one is whole
+
+        # cut inside its head: no bundle at all, found at once
+        (cut / upstream.FILE).write_bytes(data[:2000])
+        upstream._loaded.cache_clear()
+        assert upstream._loaded() is None
     finally:
         upstream._loaded.cache_clear()
 

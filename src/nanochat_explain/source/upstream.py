@@ -526,8 +526,11 @@ def _read() -> tuple[bytes, Callable[[], bytes]] | None:
         inflate = zlib.decompressobj()
         head = b""
         while b"\n" not in head and not inflate.eof:
-            head += inflate.decompress(data, 1 << 16)
+            chunk = inflate.decompress(data, 1 << 16)
             data = inflate.unconsumed_tail
+            if not chunk and not data:
+                break  # the file ends before the head does: not a bundle
+            head += chunk
         first, newline, after = head.partition(b"\n")
     except (OSError, zlib.error):
         return None
