@@ -113,6 +113,6 @@ def main() -> None:
 
         cli_main()
     finally:
-        # Python's exit would walk every object still alive for garbage (a sixth of a
+        # Python's exit would walk every object still alive for garbage (about 25 ms of a
         # cold check): frozen, they are left to the end of the process, which frees them
         gc.freeze()

@@ -140,6 +140,15 @@ def _decode(record: dict[str, Any], item: Any) -> dict[str, Any]:
     return data
 
 
+def _items_of(record: dict[str, Any]) -> Iterator[int]:
+    """The items a record refers to, as :func:`_decode` reads them."""
+    for key, value in record.items():
+        if key in _SYMBOLS or key in _TOP:
+            yield from (i for i, _ in value)
+        elif isinstance(value, dict):
+            yield from value["items"]
+
+
 def _moved(fact: Any, pos: int, line: int) -> Any:
     """A statement's fact at another line: a copy with its ``line`` replaced. Not through
     ``dataclasses.replace``, which validates every field again and costs ten times more
@@ -322,10 +331,7 @@ class Upstream:
             with contextlib.suppress(TypeError):
                 return self._assemble(record, relpath)
         first = 1 + len(self.blob_ids)
-        self._read_items(first + i for key, value in record.items()
-                         for i in (value["items"] if isinstance(value, dict)
-                                   else [i for i, _ in value] if key in _SYMBOLS or key in _TOP
-                                   else []))
+        self._read_items(first + i for i in _items_of(record))
         return from_data(dict(_decode(record, lambda i: self._item(first + i)), path=relpath))
 
     def _read_items(self, lines: Iterable[int]) -> None:
