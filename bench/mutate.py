@@ -332,7 +332,7 @@ def _swap_bodies(lines: list[str], stmt: ast.If) -> str:
 def _delete(lines: list[str], stmt: ast.stmt) -> str:
     end = stmt.end_lineno or stmt.lineno
     pad = _indent(lines[stmt.lineno - 1])
-    return "".join(lines[:stmt.lineno - 1] + [f"{pad}pass\n"] + lines[end:])
+    return "".join([*lines[:stmt.lineno - 1], f"{pad}pass\n", *lines[end:]])
 
 
 def _swap(lines: list[str], a: ast.stmt, b: ast.stmt) -> str:

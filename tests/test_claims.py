@@ -616,3 +616,15 @@ def test_a_helper_called_in_a_branch_is_in_it():
     moved = source.replace("        helper(x)\n", "        pass\n    helper(x)\n")
     assert branched(moved, "statement", {"if": "x"}, code="y = crop(x)").status is Status.FAIL
 
+
+
+@pytest.mark.parametrize("pattern", ["", "c_fc", "std=1/sqrt", "x.y", "a+", r"\(", "(q|k)",
+                                     "^wte$", "[0-9]", "a{2}", "init 1.0 = neutral"])
+@pytest.mark.parametrize("text", ["", "c_fc", "self.c_fc(x)", "std=1/sqrt(n)", "xzy", "x.y",
+                                  "aa", "(", "q", "wte", "wte2", "7", "init 1.0 = neutral"])
+def test_a_pattern_searches_as_a_regular_expression_would(pattern, text):
+    import re
+
+    from nanochat_explain.claims.common import _regex
+
+    assert bool(_regex({"p": pattern}, "p")(text)) is bool(re.search(pattern, text))

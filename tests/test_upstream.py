@@ -164,6 +164,28 @@ def test_upstream_content_is_never_parsed(clone: Path, use: upstream.Upstream, t
     assert parsed == ["nanochat/gpt.py"]  # edited: parsed; the other files still are not
 
 
+def test_a_plain_tree_of_upstream_blobs_is_read_and_hashed_once(
+        clone: Path, use: upstream.Upstream, tmp_path: Path, parsed: list[str],
+        monkeypatch: pytest.MonkeyPatch):
+    from nanochat_explain.facts import processes
+    from nanochat_explain.source.locate import Source
+
+    plain = tmp_path / "plain"
+    shutil.copytree(clone, plain, ignore=shutil.ignore_patterns(".git"))
+    monkeypatch.setattr(processes, "_cores", lambda: 1)  # one process: every read is seen
+    read, hashed = [], []
+    real_read, real_id = Source.read_text, upstream.blob_id
+    monkeypatch.setattr(Source, "read_text",
+                        lambda self, rel: read.append(rel) or real_read(self, rel))
+    monkeypatch.setattr(upstream, "blob_id", lambda data: hashed.append(data) or real_id(data))
+    result = invoke(["check", "--repo", str(plain), "--format", "json"])
+    assert result.code in (0, 1), result.err and parsed == []
+    sources = {s for t in load_packaged().templates for s in t.sources}
+    there = sorted(s for s in sources if (plain / s).is_file())
+    assert sorted(r for r in read if r in there) == there  # each once, none twice
+    assert len(hashed) == len(there)
+
+
 def test_no_cache_parses_even_upstream_content(clone: Path, use: upstream.Upstream,
                                                parsed: list[str]):
     invoke(["check", "rotary", "--repo", str(clone), "--no-cache", "--format", "json"])

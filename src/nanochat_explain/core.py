@@ -66,10 +66,22 @@ def _bundled_blob(blob: str) -> bool:
     return found is not None and found.has(blob)
 
 
-def _bundled_text(text: str) -> bool:
+def _bundled_text(text: str) -> str | None:
+    """The blob id of ``text`` when the bundle holds that blob's facts."""
     from nanochat_explain.source.upstream import blob_id
 
-    return _bundled_blob(blob_id(text.encode("utf-8", "surrogateescape")))
+    blob = blob_id(text.encode("utf-8", "surrogateescape"))
+    return blob if _bundled_blob(blob) else None
+
+
+def _from_bundle(relpath: str, text: str, blob: str | None = None) -> FileFacts | None:
+    """Facts of a work-tree file's text from the bundle (``blob``: its id, when known)."""
+    from nanochat_explain.source.upstream import facts_of_text
+
+    facts = facts_of_text(text, relpath, blob)
+    if facts is not None:
+        _remember(relpath, text, facts)
+    return facts
 
 
 def parse_text(text: str, relpath: str, cache: FactsCache | None = None,
@@ -97,11 +109,7 @@ def _known(text: str, relpath: str, cache: FactsCache | None, upstream: bool
     if cached is None and cache is not None:
         cached = cache.get(relpath, text)
     if cached is None and upstream:
-        from nanochat_explain.source.upstream import facts_of_text
-
-        cached = facts_of_text(text, relpath)
-        if cached is not None:
-            _remember(relpath, text, cached)
+        cached = _from_bundle(relpath, text)
     return cached
 
 
@@ -130,6 +138,9 @@ class Session:
     # ELSEWHERE when the second process of a check read it (read here when asked for)
     _facts: dict[str, FileFacts | ExplainError | object] = field(default_factory=dict)
     read: dict[str, str] | None = None  # when a dict, the text of each work-tree file read
+    # work-tree files prefetch found to be upstream blobs: their text and blob id, so that
+    # reading their facts neither reads nor hashes them again
+    _bundled: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
     def facts(self, relpath: str) -> FileFacts | ExplainError:
@@ -163,11 +174,17 @@ class Session:
                 continue
             try:
                 text = source.read_text(relpath)
-            except ExplainError:
+            except ExplainError as exc:
+                self._facts[relpath] = exc
                 continue
-            if (relpath, text) in _PARSED or (
-                    (upstream or blob is not None) and _bundled_text(text)):
-                continue  # the bundle's facts are decoded when a claim reads them
+            if (relpath, text) in _PARSED:
+                continue
+            if upstream or blob is not None:
+                found = _bundled_text(text)
+                if found is not None:  # decoded when a claim reads them
+                    if blob is None:
+                        self._bundled[relpath] = (text, found)
+                    continue
             cached = cache.get(relpath, text) if cache is not None else None
             if cached is not None:
                 self._known_now(relpath, text, cached)
@@ -199,10 +216,11 @@ class Session:
             return source.bundle.facts(relpath)
         blob = source.tree.get(relpath) if source.tree is not None else None
         if blob is None:
-            text = source.read_text(relpath)
+            text, bundled = self._bundled.pop(relpath, None) or (source.read_text(relpath), None)
             if self.read is not None:
                 self.read[relpath] = text
-            return parse_text(text, relpath, cache, self.upstream)
+            found = _from_bundle(relpath, text, bundled) if bundled is not None else None
+            return found or parse_text(text, relpath, cache, self.upstream)
         upstream = self.upstream or source.upstream is not None  # nothing else to read
         return parse_blob(relpath, blob, lambda: source.read_text(relpath), cache, upstream)
 

@@ -6,6 +6,7 @@ of a class or function)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from nanochat_explain.claims.base import Outcome, _kind
@@ -33,10 +34,10 @@ def _check_absent(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     scope_line = sym.line if sym else None  # the whole file was searched: no one line
     if claim.get("define") is not None:
         spec = claim.get("define")
-        n_re = _regex(spec, "name")
+        n_search = _regex(spec, "name")
         prefix = f"{sym.qualname}." if sym else ""
         for name in facts.symbol_names():
-            if name.startswith(prefix) and n_re.search(name[len(prefix):]):
+            if name.startswith(prefix) and n_search(name[len(prefix):]):
                 found = facts.symbol(name)
                 return Outcome(Status.FAIL, found.line if found else None,
                                f"expected no definition {_describe(spec)} in {where}; "
@@ -44,17 +45,17 @@ def _check_absent(claim: ClaimSpec, facts: FileFacts) -> Outcome:
         return Outcome(Status.PASS, scope_line, f"no definition {_describe(spec)} in {where}")
     if claim.get("assign") is not None:
         spec = claim.get("assign")
-        t_re, v_re = _regex(spec, "target"), _regex(spec, "value")
+        t_search, v_search = _regex(spec, "target"), _regex(spec, "value")
         for a in _assigns_in(sym, facts):
-            if _searched(t_re, a.target) and _searched(v_re, a.value):
+            if _searched(t_search, a.target) and _searched(v_search, a.value):
                 return Outcome(Status.FAIL, a.line, f"expected no assignment "
                                f"{_describe(spec)} in {where}; found {a.text}")
         return Outcome(Status.PASS, scope_line, f"no assignment {_describe(spec)} in {where}")
     spec = claim.get("call")
-    c_re, a_re = _regex(spec, "callee"), _regex(spec, "args")
+    c_search, a_search = _regex(spec, "callee"), _regex(spec, "args")
     calls = _calls_in(sym, facts)
     for c in calls:
-        if _searched(c_re, _reached(c)) and _searched(a_re, ", ".join(c.args)):
+        if _searched(c_search, _reached(c)) and _searched(a_search, ", ".join(c.args)):
             return Outcome(Status.FAIL, c.line, f"expected no call {_describe(spec)} in "
                            f"{where}; found {c.text}")
     return Outcome(Status.PASS, scope_line, f"no call {_describe(spec)} in {where}")
@@ -80,11 +81,11 @@ def _reached(call: Call) -> str:
     return call.callee
 
 
-def _searched(pattern: re.Pattern[str], text: str) -> bool:
-    if pattern.search(text):
+def _searched(search: Callable[[str], object], text: str) -> bool:
+    if search(text):
         return True
     spelled = _spelled(text)
-    return spelled is not text and bool(pattern.search(spelled))
+    return spelled is not text and bool(search(spelled))
 
 
 _DESCRIBED = {"target": "whose target", "value": "whose value", "callee": "whose callee",

@@ -7,11 +7,17 @@ registry when :mod:`nanochat_explain.claims.checks` is imported.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from nanochat_explain.claims.base import Outcome, _kind, _Unevaluable
-from nanochat_explain.claims.common import _assigns_in, _calls_in, _canon, _regex, _scope
+from nanochat_explain.claims.common import (
+    _assigns_in,
+    _calls_in,
+    _canon,
+    _containing,
+    _regex,
+    _scope,
+)
 from nanochat_explain.facts.model import Comment, Docstring, FileFacts
 from nanochat_explain.model import ClaimSpec, Status
 
@@ -61,9 +67,9 @@ def candidates(claim: ClaimSpec, facts: FileFacts) -> Iterator[Comment | Docstri
 def matching(claim: ClaimSpec, facts: FileFacts) -> list[Comment | Docstring]:
     """The comments and docstrings the claim finds what it looks for in."""
     contains = claim.get("contains")
-    pattern = _regex(dict(claim.fields), "matches") if claim.get("matches") is not None \
-        else re.compile(re.escape(str(contains)))
-    return [c for c in candidates(claim, facts) if pattern.search(c.text)]
+    found = _regex(dict(claim.fields), "matches") if claim.get("matches") is not None \
+        else _containing(str(contains))
+    return [c for c in candidates(claim, facts) if found(c.text)]
 
 
 def _describe(claim: ClaimSpec) -> str:

@@ -591,12 +591,14 @@ def facts_of_blob(blob: str, relpath: str) -> FileFacts | None:
     return found.facts(blob, relpath) if found is not None else None
 
 
-def facts_of_text(text: str, relpath: str) -> FileFacts | None:
-    """Facts of a work-tree file's text when an upstream blob has that content."""
+def facts_of_text(text: str, relpath: str, blob: str | None = None) -> FileFacts | None:
+    """Facts of a work-tree file's text (whose blob id is ``blob``, when known) when an
+    upstream blob has that content."""
     found = usable()
     if found is None:
         return None
-    return found.facts(blob_id(text.encode("utf-8", "surrogateescape")), relpath, shared=False)
+    blob = blob or blob_id(text.encode("utf-8", "surrogateescape"))
+    return found.facts(blob, relpath, shared=False)
 
 
 def iter_blobs(bundle: Upstream) -> Iterator[tuple[str, str]]:
