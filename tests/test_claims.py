@@ -398,7 +398,8 @@ def test_a_helpers_steps_are_ordered_where_it_is_called():
 
 
 def test_a_condition_with_count_fails_when_one_copy_changes():
-    source = "def f(w, t):\n    if w >= 0 and w < t:\n        a()\n    if w >= 0 and w < t:\n        b()\n"
+    source = ("def f(w, t):\n    if w >= 0 and w < t:\n        a()\n"
+              "    if w >= 0 and w < t:\n        b()\n")
     changed = source.replace("if w >= 0 and w < t:\n        b", "if w >= 0 or w < t:\n        b")
     claim = ClaimSpec("c", "condition", "t.py", "f",
                       (("test", "w >= 0 and w < t"), ("count", 2)), None, 1)

@@ -69,6 +69,16 @@ def test_the_simple_call_imports_no_click(tmp_path):
         assert _run(PROBE, handed, tmp_path)[2].split() == ["None", "False"]
 
 
+def test_facts_known_without_parsing_need_no_library_and_no_typing(tmp_path):
+    # what a run imports is most of its time: typing alone costs a cold check 3 ms
+    probe = ("import sys; from nanochat_explain.entry import quick; code = quick(sys.argv[1:]); "
+             "print(code, *sorted(m for m in ('click', 'rich', 'yaml', 'typing', 'libcst') "
+             "if m in sys.modules), file=sys.stderr)")
+    for args in (["check"], ["attention", "--format", "plain"], ["check", "mlp"]):
+        _, _, err = _run(probe, args, tmp_path)  # no checkout here: the bundled facts
+        assert err.split() == ["0"], (args, err)
+
+
 def test_every_command_of_the_cli_is_known_as_one():
     from nanochat_explain.cli import cli
     from nanochat_explain.entry import _COMMANDS

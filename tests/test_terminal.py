@@ -13,9 +13,8 @@ from rich.cells import cell_len
 
 from conftest import FIXTURES, MINI
 from nanochat_explain.commands import app
-from nanochat_explain.model import Explanation
-from nanochat_explain.render.terminal import DIAGRAM_INDENT, STACK_BELOW
-from nanochat_explain.render.text import CUT_MARKER
+from nanochat_explain.explanation import Explanation
+from nanochat_explain.render.terminal import CUT_MARKER, DIAGRAM_INDENT, STACK_BELOW
 from nanochat_explain.templates.packaged import load_packaged
 from ptyterm import Screen, run_in_pty
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -23,12 +22,17 @@ from nanochat_explain.errors import (  # every exit code, importable from here t
     ExplainError,
 )
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
     from nanochat_explain.commands.publish import Told
+
+    F = TypeVar("F", bound=Callable[..., Any])
+
 
 EXIT_CODES = "\b\n" + EXIT_HELP  # \b: click keeps the lines as they are
 
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 class _DefaultGroup(click.Group):

@@ -8,28 +8,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field, replace
 
 from nanochat_explain.errors import ExplainError
 from nanochat_explain.facts.model import Class, FileFacts, Function
 from nanochat_explain.facts.parse import extract_text
-from nanochat_explain.model import (
-    Checked,
-    ClaimSpec,
-    Explanation,
-    Result,
-    SourceInfo,
-    Status,
-    Template,
-)
+from nanochat_explain.model import CheckReport, ClaimSpec, Result, SourceInfo, Status, Template
 from nanochat_explain.source.cache import FactsCache
 from nanochat_explain.source.locate import Source
 from nanochat_explain.templates.load import PLACEHOLDER
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
+    from nanochat_explain.explanation import Checked, Explanation
     from nanochat_explain.facts.uncovered import Uncovered
-    from nanochat_explain.reports import CheckReport, CoverageReport, Unmentioned
+    from nanochat_explain.reports import CoverageReport, Unmentioned
     from nanochat_explain.templates.forms import Chosen
     from nanochat_explain.templates.load import Planned
 
@@ -280,6 +275,7 @@ class Session:
         original = template
         self.prefetch(c.file for c in template.claims)
         by_id = self._briefly(template)
+        from nanochat_explain.explanation import Checked, Explanation
         from nanochat_explain.templates.forms import choose
 
         chosen = choose(template, by_id.brief)  # statuses and values: no detail is read
@@ -328,11 +324,10 @@ class Session:
             inside = [x for x in check.results if x.file == r.file and x.line is not None
                       and sym.line <= x.line <= sym.end_line]
             at = inside[0].location if inside else f"{r.file}:{sym.line}"
-            return Checked(check.results, at)
+            return replace(check, at=at)
         return check
 
     def check_all(self, templates: Iterable[Template]) -> CheckReport:
-        from nanochat_explain.reports import CheckReport
         from nanochat_explain.templates.load import Planned
 
         plan = templates if isinstance(templates, Planned) else Planned.of(templates)

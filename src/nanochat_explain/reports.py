@@ -1,15 +1,18 @@
-"""What the commands over many modules return: check reports, coverage, the listing.
+"""What the listing and coverage commands return.
 
-Kept apart from :mod:`nanochat_explain.model` so that explaining one module does not pay
-for defining them.
+Kept apart from :mod:`nanochat_explain.model` so that explaining or checking modules does
+not pay for defining them (a check's report is in the model).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from nanochat_explain.model import Result, SourceInfo, Status, Template
+from nanochat_explain.model import SourceInfo, Template
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 @dataclass(frozen=True)
@@ -72,37 +75,4 @@ class CoverageReport:
                 for u in self.unmentioned
             ],
             "summary": {"mentioned": self.mentioned, "total": self.total},
-        }
-
-
-@dataclass(frozen=True)
-class CheckReport:
-    """The results of ``check`` over some modules."""
-
-    source: SourceInfo
-    modules: tuple[tuple[str, tuple[Result, ...]], ...]
-    coverage: tuple[tuple[int, int], ...] = ()  # (backed, all) items, per module
-    choices: tuple[tuple[str, tuple[Any, ...]], ...] = ()  # (module, forms.FormChoice...)
-    uncovered: tuple[tuple[str, tuple[Any, ...]], ...] = ()  # (module, uncovered.Uncovered...)
-
-    def count(self, status: Status) -> int:
-        return sum(r.status is status for _, results in self.modules for r in results)
-
-    @property
-    def ok(self) -> bool:
-        return self.count(Status.FAIL) == 0 and self.count(Status.ERROR) == 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "schema_version": 1,
-            "source": self.source.as_dict(),
-            "modules": [
-                {"module": name, "claims": [r.as_dict() for r in results],
-                 "coverage": {"backed": backed, "items": total},
-                 "forms": [c.as_dict() for c in dict(self.choices).get(name, ())],
-                 "uncovered": [u.as_dict() for u in dict(self.uncovered).get(name, ())]}
-                for (name, results), (backed, total) in zip(self.modules, self.coverage,
-                                                              strict=True)
-            ],
-            "summary": {s.value: self.count(s) for s in Status},
         }

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 from nanochat_explain.claims.base import Outcome, _kind
 from nanochat_explain.claims.common import _INSIDE, _assigns_in, _calls_in, _regex, _scope
 from nanochat_explain.model import Status
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from nanochat_explain.facts.model import Call, FileFacts
     from nanochat_explain.model import ClaimSpec
 

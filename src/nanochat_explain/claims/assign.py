@@ -5,7 +5,6 @@ last)."""
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING
 
 from nanochat_explain.claims.base import _SCALAR, Outcome, _kind
 from nanochat_explain.claims.common import (
@@ -21,6 +20,7 @@ from nanochat_explain.claims.common import (
 from nanochat_explain.facts.canon import unparse
 from nanochat_explain.model import Status
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from nanochat_explain.facts.model import FileFacts
     from nanochat_explain.model import ClaimSpec

@@ -6,13 +6,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
 
 from nanochat_explain.facts.model import FileFacts
 from nanochat_explain.model import ClaimSpec
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
     from nanochat_explain.model import Status
+
+    T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,6 @@ class Kind:
 
 
 Checker = Callable[[ClaimSpec, FileFacts], Outcome]
-T = TypeVar("T")
 KINDS: dict[str, Kind] = {}
 
 _SCALAR = (str, int, float, bool, type(None))

@@ -3,8 +3,6 @@ the module body), optionally with its positional arguments and exact keywords.""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from nanochat_explain.claims.base import _SKIPPED, BRIEF, Outcome, _kind
 from nanochat_explain.claims.common import (
     _INSIDE,
@@ -19,6 +17,7 @@ from nanochat_explain.claims.common import (
 )
 from nanochat_explain.model import Status
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from nanochat_explain.facts.model import FileFacts
     from nanochat_explain.model import ClaimSpec

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from nanochat_explain.claims import base, inside
 from nanochat_explain.claims.base import BRIEF as BRIEF
 from nanochat_explain.claims.base import Kind, Outcome, _Unevaluable
 from nanochat_explain.model import Status
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from nanochat_explain.facts.model import FileFacts
     from nanochat_explain.model import ClaimSpec

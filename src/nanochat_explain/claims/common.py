@@ -8,12 +8,14 @@ import ast
 import re
 from collections.abc import Callable
 from functools import cache
-from typing import TYPE_CHECKING, Any
 
 from nanochat_explain.claims.base import _SCALAR, _SKIPPED, BRIEF, _Unevaluable
 from nanochat_explain.facts.model import Class, Function, canonical
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from nanochat_explain.claims.base import T
     from nanochat_explain.facts.model import Assign, Call, FileFacts
     from nanochat_explain.model import ClaimSpec

@@ -4,12 +4,11 @@ many times."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from nanochat_explain.claims.base import _SCALAR, Outcome, _kind
 from nanochat_explain.claims.common import _INSIDE, _canon, _closest, _function
 from nanochat_explain.model import Status
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from nanochat_explain.facts.model import FileFacts
     from nanochat_explain.model import ClaimSpec

@@ -4,7 +4,6 @@ list, tuple, dict or set holds."""
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING
 
 from nanochat_explain.claims.base import Outcome, _kind, _Unevaluable
 from nanochat_explain.claims.common import (
@@ -17,6 +16,7 @@ from nanochat_explain.claims.common import (
 )
 from nanochat_explain.model import Status
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from nanochat_explain.facts.model import FileFacts
     from nanochat_explain.model import ClaimSpec

@@ -25,10 +25,13 @@ from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
 
 from nanochat_explain.facts.canon import unparse
 from nanochat_explain.facts.model import Class, FileFacts, Function, Where, canonical
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # key -> (the kinds of block it names, the part of them)
 _NAMES: dict[str, tuple[frozenset[str], str]] = {

@@ -5,7 +5,6 @@ inside an expression."""
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, Any
 
 from nanochat_explain.claims.base import _ANY, Outcome, _kind, _Unevaluable
 from nanochat_explain.claims.common import (
@@ -20,7 +19,10 @@ from nanochat_explain.claims.common import (
 )
 from nanochat_explain.model import Status
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from nanochat_explain.facts.model import Call, FileFacts
     from nanochat_explain.model import ClaimSpec
 

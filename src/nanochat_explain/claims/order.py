@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 from nanochat_explain.claims.base import Outcome, _kind, _Unevaluable
 from nanochat_explain.claims.common import _INSIDE, _OPS, _canon, _function
@@ -19,7 +18,10 @@ from nanochat_explain.facts.canon import unparse
 from nanochat_explain.facts.model import Call, Function
 from nanochat_explain.model import Status
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from nanochat_explain.facts.model import Assign, FileFacts
     from nanochat_explain.model import ClaimSpec
 

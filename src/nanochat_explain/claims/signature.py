@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from nanochat_explain.claims.base import Outcome, _kind
 from nanochat_explain.claims.common import _canon, _function, _same, literal_value, show
 from nanochat_explain.model import Status
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from nanochat_explain.facts.model import FileFacts
     from nanochat_explain.model import ClaimSpec
 

@@ -5,7 +5,6 @@ or without symbol the module body); with count, exactly that many times."""
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING
 
 from nanochat_explain.claims.base import Outcome, _kind, _Unevaluable
 from nanochat_explain.claims.common import (
@@ -22,6 +21,7 @@ from nanochat_explain.claims.texts import of_text
 from nanochat_explain.facts.canon import unparse
 from nanochat_explain.model import Status
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from nanochat_explain.facts.model import FileFacts
     from nanochat_explain.model import ClaimSpec

@@ -3,13 +3,12 @@ decorators)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from nanochat_explain.claims.base import Outcome, _kind
 from nanochat_explain.claims.common import _canon, _nearest
 from nanochat_explain.facts.model import Class
 from nanochat_explain.model import Status
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from nanochat_explain.facts.model import FileFacts
     from nanochat_explain.model import ClaimSpec

@@ -8,12 +8,15 @@ template remembers what its texts parse to, and need not import any check to do 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
     from nanochat_explain.model import ClaimSpec
 
-T = TypeVar("T")
+    T = TypeVar("T")
+
 
 # name -> text -> value, for each pure function of a claim's text registered by ``of_text``;
 # filled when a template is loaded with what was worked out when it was validated, and

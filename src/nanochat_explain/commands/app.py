@@ -9,21 +9,25 @@ import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from nanochat_explain.core import Session
 from nanochat_explain.core import coverage as core_coverage
 from nanochat_explain.errors import ExplainError, UsageError
-from nanochat_explain.model import Explanation, Template
+from nanochat_explain.model import Template
 from nanochat_explain.source.locate import locate
 from nanochat_explain.templates.load import Catalog, Planned, load_dir
 from nanochat_explain.templates.packaged import load_packaged
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
+    from nanochat_explain.explanation import Explanation
+    from nanochat_explain.model import CheckReport
     from nanochat_explain.queries.diff import ModuleDiff
     from nanochat_explain.queries.find import FindReport
     from nanochat_explain.queries.history import ModuleHistory, Progress
-    from nanochat_explain.reports import CheckReport, CoverageReport, Listing
+    from nanochat_explain.reports import CoverageReport, Listing
 
 
 def catalog(templates_dir: str | None = None, cache: bool = True) -> Catalog:

@@ -5,9 +5,12 @@ they mean)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from nanochat_explain.render import FORMATS
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 @dataclass(frozen=True)

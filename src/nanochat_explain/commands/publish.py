@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from nanochat_explain.commands.app import catalog, explain_all
 from nanochat_explain.core import Session
 from nanochat_explain.errors import FAILED, OK, SOURCE, ExplainError, OutputError, UsageError
 from nanochat_explain.source.locate import locate
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from nanochat_explain.facts.model import FileFacts
 

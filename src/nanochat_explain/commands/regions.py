@@ -14,11 +14,11 @@ import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from nanochat_explain.commands.publish import Told
 from nanochat_explain.errors import ExplainError, OutputError, UsageError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from nanochat_explain.core import Session
     from nanochat_explain.model import Result

@@ -19,13 +19,18 @@ import pickle
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 from nanochat_explain.core import Session
 from nanochat_explain.errors import ExplainError
 from nanochat_explain.source.cache import _write, default_dir, digest
 
-T = TypeVar("T")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TypeVar
+
+    T = TypeVar("T")
+
+
 PACKAGE = Path(__file__).resolve().parent.parent
 
 

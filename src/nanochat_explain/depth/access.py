@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
 
 from nanochat_explain.depth.argparser import NAMESPACE
 from nanochat_explain.depth.builtin import native_method
@@ -42,7 +41,10 @@ from nanochat_explain.depth.values import (
     describe,
 )
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from nanochat_explain.depth.values import BuiltinInit, Evaluator, Value
 
 

@@ -4,10 +4,10 @@ with the overrides asked for."""
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING
 
 from nanochat_explain.depth.values import Builtin, BuiltinClass, Obj
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from nanochat_explain.depth.values import Evaluator, Value
 

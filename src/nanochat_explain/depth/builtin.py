@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from nanochat_explain.depth.library import EXTERNALS
 from nanochat_explain.depth.torchnn import MODULEDICT, MODULELIST, SEQUENTIAL
@@ -32,6 +31,7 @@ from nanochat_explain.depth.values import (
     describe,
 )
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from nanochat_explain.depth.values import Evaluator
 

@@ -4,7 +4,6 @@ dataclasses, of modelled library functions; and the walk over a built model."""
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING
 
 from nanochat_explain.depth.machine import Machine
 from nanochat_explain.depth.torchnn import OPTIMIZER
@@ -30,6 +29,7 @@ from nanochat_explain.depth.values import (
     describe,
 )
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from nanochat_explain.depth.values import Param, Value
 

@@ -7,7 +7,6 @@ import builtins
 import operator
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 from nanochat_explain.depth.builtin import BUILTINS
 from nanochat_explain.depth.machine import Machine
@@ -26,7 +25,10 @@ from nanochat_explain.depth.values import (
     describe,
 )
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from nanochat_explain.depth.values import Value
 
 

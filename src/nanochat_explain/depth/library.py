@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 import math
-from typing import TYPE_CHECKING
 
 from nanochat_explain.depth.argparser import ARGPARSER
 from nanochat_explain.depth.torchnn import (
@@ -32,6 +31,7 @@ from nanochat_explain.depth.values import (
     describe,
 )
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from nanochat_explain.depth.values import Evaluator, Value
 

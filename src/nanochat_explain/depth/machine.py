@@ -4,10 +4,10 @@ mixins that evaluate statements, expressions, operators, attribute access and ca
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING
 
 from nanochat_explain.depth.values import MAX_ITEMS, MAX_STEPS, Opaque, Stuck
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
 

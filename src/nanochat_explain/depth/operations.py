@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import operator
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 from nanochat_explain.depth.machine import Machine
 from nanochat_explain.depth.torchnn import MODULEDICT, MODULELIST, SEQUENTIAL
@@ -28,7 +27,10 @@ from nanochat_explain.depth.values import (
     describe,
 )
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from nanochat_explain.depth.values import Value
 
 

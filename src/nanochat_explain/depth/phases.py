@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Any
 
 from nanochat_explain.depth.interpreter import Interpreter
 from nanochat_explain.depth.torchnn import OPTIMIZER
@@ -33,6 +32,10 @@ from nanochat_explain.depth.values import (
 )
 from nanochat_explain.errors import ExplainError
 from nanochat_explain.facts.canon import unparse
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 GPT_FILE = "nanochat/gpt.py"
 TRAIN_FILE = "scripts/base_train.py"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 from nanochat_explain.depth.library import _DATACLASS
 from nanochat_explain.depth.machine import Machine
@@ -29,7 +28,10 @@ from nanochat_explain.depth.values import (
 )
 from nanochat_explain.facts.canon import unparse
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from nanochat_explain.depth.values import Value
 
 

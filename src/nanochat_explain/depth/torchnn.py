@@ -4,7 +4,6 @@ parameters, tensor constructors and dtypes."""
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING
 
 from nanochat_explain.depth.values import (
     Builtin,
@@ -18,6 +17,7 @@ from nanochat_explain.depth.values import (
     describe,
 )
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from nanochat_explain.depth.values import Evaluator, Value
 

@@ -19,7 +19,6 @@ import ast
 import inspect
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any
 
 import libcst as cst
 
@@ -37,6 +36,10 @@ from nanochat_explain.facts.model import (
     Where,
 )
 from nanochat_explain.facts.positions import Positions
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # Nodes that canonical text never puts in parentheses, whatever surrounds them.
 _ATOMS = (cst.Name, cst.Attribute, cst.Call, cst.Subscript)

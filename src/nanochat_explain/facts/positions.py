@@ -19,12 +19,14 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from itertools import accumulate
-from typing import TYPE_CHECKING, Any
 
 from libcst import Comment, Module
 from libcst._nodes.internal import CodegenState
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from libcst import CSTNode
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")  # the line ends CPython's parser and libcst count

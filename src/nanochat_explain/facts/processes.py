@@ -7,10 +7,13 @@ checking modules) and one process uses one core.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
 
-A = TypeVar("A")
-B = TypeVar("B")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TypeVar
+
+    A = TypeVar("A")
+    B = TypeVar("B")
 
 
 def can_fork() -> bool:

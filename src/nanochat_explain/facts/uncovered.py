@@ -14,11 +14,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from nanochat_explain.errors import ExplainError
 from nanochat_explain.facts.model import Class, FileFacts, Function
 from nanochat_explain.model import Template
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 MAX_CALLS = 6  # the calls shown per symbol: enough to see what it does

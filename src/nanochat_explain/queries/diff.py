@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from nanochat_explain.core import Session
 from nanochat_explain.errors import ExplainError
-from nanochat_explain.model import Explanation, Template
+from nanochat_explain.explanation import Explanation
+from nanochat_explain.model import Template
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 @dataclass(frozen=True)

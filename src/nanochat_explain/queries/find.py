@@ -12,9 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
-from nanochat_explain.model import Checked, Explanation, Result, SourceInfo, Status
+from nanochat_explain.explanation import Checked, Explanation
+from nanochat_explain.model import Result, SourceInfo, Status
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # Words that say what kind of question it is, not what it is about.
 STOPWORDS = frozenset({

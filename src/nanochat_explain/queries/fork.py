@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import subprocess
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
-from nanochat_explain.model import Explanation, Status
+from nanochat_explain.explanation import Explanation
+from nanochat_explain.model import Status
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from nanochat_explain.core import Session
 
 MAX_WALK = 20_000  # commits of the checkout's history looked at for an upstream one

@@ -9,7 +9,10 @@ from __future__ import annotations
 import importlib
 import os
 from dataclasses import dataclass
-from typing import Any, TextIO
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TextIO
 
 FORMATS = ("terminal", "plain", "markdown", "json", "svg")
 

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
 
-from nanochat_explain.model import Explanation
+from nanochat_explain.explanation import Explanation
 from nanochat_explain.render import Options
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
+    from nanochat_explain.model import CheckReport
     from nanochat_explain.queries.diff import ModuleDiff
     from nanochat_explain.queries.find import FindReport
     from nanochat_explain.queries.history import ModuleHistory
-    from nanochat_explain.reports import CheckReport, CoverageReport, Listing
+    from nanochat_explain.reports import CoverageReport, Listing
 
 
 def _dump(data: Any) -> str:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
-from nanochat_explain.model import Checked, Explanation, Result, Status
+from nanochat_explain.explanation import Checked, Explanation
+from nanochat_explain.model import Result, Status
 from nanochat_explain.render import Options
 from nanochat_explain.render.mdtext import cell, code
 from nanochat_explain.render.mdtext import inline as md
@@ -37,11 +37,13 @@ from nanochat_explain.render.text import (
     verdict,
 )
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from nanochat_explain.model import CheckReport
     from nanochat_explain.queries.diff import ModuleDiff
     from nanochat_explain.queries.find import FindReport
     from nanochat_explain.queries.history import ModuleHistory
-    from nanochat_explain.reports import CheckReport, CoverageReport, Listing
+    from nanochat_explain.reports import CoverageReport, Listing
 
 
 def _row(cells: list[str]) -> str:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import textwrap
-from typing import TYPE_CHECKING
 
-from nanochat_explain.model import Explanation, Status
+from nanochat_explain.model import Status
 from nanochat_explain.render import Options
 from nanochat_explain.render.text import (
     NOTES_HEADING,
@@ -36,11 +35,14 @@ from nanochat_explain.render.text import (
     verdict,
 )
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from nanochat_explain.explanation import Explanation
+    from nanochat_explain.model import CheckReport
     from nanochat_explain.queries.diff import ModuleDiff
     from nanochat_explain.queries.find import FindReport
     from nanochat_explain.queries.history import ModuleHistory
-    from nanochat_explain.reports import CheckReport, CoverageReport, Listing
+    from nanochat_explain.reports import CoverageReport, Listing
 
 
 def _wrap(text: str, indent: str, width: int, hanging: str | None = None) -> list[str]:

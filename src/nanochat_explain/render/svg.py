@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 from rich.style import Style
 from rich.terminal_theme import SVG_EXPORT_THEME
 from rich.text import Text
 
-from nanochat_explain.model import Explanation
+from nanochat_explain.explanation import Explanation
 from nanochat_explain.render import Options, terminal
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from nanochat_explain.reports import CheckReport, CoverageReport, Listing
+    from typing import Any
+
+    from nanochat_explain.model import CheckReport
+    from nanochat_explain.reports import CoverageReport, Listing
 
 FONTS = ("ui-monospace, 'SF Mono', Menlo, Consolas, 'DejaVu Sans Mono', 'Liberation Mono', "
          "'Noto Sans Mono', monospace")

@@ -9,7 +9,7 @@ stacked instead of tabled; a ``file:line`` is never cut.
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from rich.console import Console
 from rich.markup import escape
@@ -18,18 +18,17 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from nanochat_explain.model import Checked, Explanation, Result, Status
+from nanochat_explain.explanation import Checked, Explanation
+from nanochat_explain.model import Result, Status
 from nanochat_explain.render import Options
 from nanochat_explain.render.text import (
     NOTES_HEADING,
     UNCOVERED_HEADING,
-    DiagramFit,
     config_rows,
     cost_rows,
     depth_heading,
     drift_heading,
     drift_lines,
-    fit_diagram,
     fork_lines,
     form_text,
     group_rows,
@@ -42,13 +41,46 @@ from nanochat_explain.render.text import (
     verdict,
 )
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from nanochat_explain.reports import CheckReport, CoverageReport, Listing
+    from nanochat_explain.model import CheckReport
+    from nanochat_explain.reports import CoverageReport, Listing
 
 _STYLE = {Status.PASS: "green", Status.FAIL: "bold red", Status.ERROR: "bold yellow"}
 STACK_BELOW = 100  # narrower than this, tables of long text become stacked lists
 LIST_STACK_BELOW = 120  # ``list`` has two columns of names besides its summaries
 DIAGRAM_INDENT = 2
+
+
+CUT_MARKER = "›"
+
+
+@dataclass(frozen=True)
+class DiagramFit:
+    """A diagram laid out for a given width: each line whole, or cut with a marker."""
+
+    lines: tuple[tuple[str, bool], ...]  # (text, cut at the edge)
+    needs: int  # the columns the widest line takes
+    width: int  # the columns it was given
+    marker: str = CUT_MARKER
+
+    @property
+    def cut(self) -> bool:
+        return any(cut for _, cut in self.lines)
+
+    def note(self, indent: int) -> str:
+        return (f"The diagram is {self.needs} columns wide and this terminal has "
+                f"{self.width + indent}: lines ending in {self.marker} are cut. Widen the "
+                f"terminal to {self.needs + indent} columns, or use --format plain.")
+
+
+def fit_diagram(diagram: str, width: int) -> DiagramFit:
+    """Never wraps: a line wider than ``width`` keeps its first ``width - 1`` columns and
+    is marked as cut, so that every box edge left of the cut stays in its column."""
+    lines = [line.rstrip() for line in diagram.rstrip("\n").split("\n")]
+    needs = max((len(line) for line in lines), default=0)
+    return DiagramFit(tuple((line[: max(0, width - 1)], True) if len(line) > width
+                            else (line, False) for line in lines), needs, width)
 
 
 class _Buffer(io.StringIO):

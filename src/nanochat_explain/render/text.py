@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from nanochat_explain.model import Result, SourceInfo, Status
 
-from nanochat_explain.model import Checked, Explanation, Result, SourceInfo, Status
-
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
+    from nanochat_explain.explanation import Checked, Explanation
+    from nanochat_explain.model import CheckReport
     from nanochat_explain.queries.diff import ModuleDiff
     from nanochat_explain.queries.history import ModuleHistory, Track
-    from nanochat_explain.reports import CheckReport
 
 
 def source_line(source: SourceInfo) -> str:
@@ -44,37 +45,6 @@ def verdict(check: Checked) -> str:
     if check.status is Status.ERROR:
         return "Unchecked: "
     return ""
-
-
-CUT_MARKER = "›"
-
-
-@dataclass(frozen=True)
-class DiagramFit:
-    """A diagram laid out for a given width: each line whole, or cut with a marker."""
-
-    lines: tuple[tuple[str, bool], ...]  # (text, cut at the edge)
-    needs: int  # the columns the widest line takes
-    width: int  # the columns it was given
-    marker: str = CUT_MARKER
-
-    @property
-    def cut(self) -> bool:
-        return any(cut for _, cut in self.lines)
-
-    def note(self, indent: int) -> str:
-        return (f"The diagram is {self.needs} columns wide and this terminal has "
-                f"{self.width + indent}: lines ending in {self.marker} are cut. Widen the "
-                f"terminal to {self.needs + indent} columns, or use --format plain.")
-
-
-def fit_diagram(diagram: str, width: int) -> DiagramFit:
-    """Never wraps: a line wider than ``width`` keeps its first ``width - 1`` columns and
-    is marked as cut, so that every box edge left of the cut stays in its column."""
-    lines = [line.rstrip() for line in diagram.rstrip("\n").split("\n")]
-    needs = max((len(line) for line in lines), default=0)
-    return DiagramFit(tuple((line[: max(0, width - 1)], True) if len(line) > width
-                            else (line, False) for line in lines), needs, width)
 
 
 def depth_heading(depth: dict[str, Any]) -> str:

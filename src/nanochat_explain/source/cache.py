@@ -16,7 +16,6 @@ import pickle
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
 
 from nanochat_explain.facts.model import FileFacts, from_data, to_data
 
@@ -38,8 +37,14 @@ def default_dir() -> Path:
     return base / "nanochat-explain"
 
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from hashlib import blake2b
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
+
+
 else:
     try:  # the built-in module: hashlib would first load OpenSSL, ms of start-up
         from _blake2 import blake2b
@@ -64,7 +69,6 @@ def digest(*parts: str) -> str:
     return found.hexdigest()
 
 
-T = TypeVar("T")
 
 
 def memo(name: str, parts: Iterable[str], kind: type[T], build: Callable[[], T]) -> T:

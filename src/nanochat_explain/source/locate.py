@@ -7,11 +7,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from nanochat_explain.errors import ExplainError, SourceError
 from nanochat_explain.source.text import MAX_BYTES, decode
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import subprocess
 

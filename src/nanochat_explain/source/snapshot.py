@@ -12,11 +12,14 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from nanochat_explain.errors import ExplainError, SourceError
 from nanochat_explain.facts.model import FileFacts, from_data, outline, to_data
 from nanochat_explain.model import ClaimSpec
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 SCHEMA_VERSION = 1
 BUNDLED = "nanochat.facts.json"

@@ -35,12 +35,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from nanochat_explain.errors import ExplainError, SourceError, UsageError
+from nanochat_explain.facts.model import FileFacts, block_chains, chain_data, from_data
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from hashlib import sha1
+    from typing import Any
 
     from nanochat_explain.model import ClaimSpec
     from nanochat_explain.source.git import Commit as GitCommit
@@ -49,7 +51,6 @@ else:
         from _sha1 import sha1
     except ImportError:  # a build without it
         from hashlib import sha1
-from nanochat_explain.facts.model import FileFacts, block_chains, chain_data, from_data
 
 SCHEMA_VERSION = 1
 FILE = "upstream.facts.zlib"

@@ -6,7 +6,6 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, overload
 
 from nanochat_explain.errors import TemplateError
 from nanochat_explain.facts.model import canonical_forms, remember
@@ -21,7 +20,10 @@ from nanochat_explain.model import (
     Template,
 )
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, overload
+
     from nanochat_explain.templates.yamlsafe import Path_
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -574,11 +576,12 @@ class Planned(Sequence[Template]):
     def __len__(self) -> int:
         return len(self.modules)
 
-    @overload
-    def __getitem__(self, i: int) -> Template: ...
+    if TYPE_CHECKING:
+        @overload
+        def __getitem__(self, i: int) -> Template: ...
 
-    @overload
-    def __getitem__(self, i: slice) -> Sequence[Template]: ...
+        @overload
+        def __getitem__(self, i: slice) -> Sequence[Template]: ...
 
     def __getitem__(self, i: int | slice) -> Template | Sequence[Template]:
         if isinstance(i, slice):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import yaml
 
 from nanochat_explain.errors import TemplateError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 Path_ = tuple[str | int, ...]
 
