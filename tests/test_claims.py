@@ -629,3 +629,18 @@ def test_a_pattern_searches_as_a_regular_expression_would(pattern, text):
     from nanochat_explain.claims.common import _regex
 
     assert bool(_regex({"p": pattern}, "p")(text)) is bool(re.search(pattern, text))
+
+
+def test_a_call_is_spelled_as_a_text_exactly_when_its_text_is_that_text():
+    from pathlib import Path
+
+    from nanochat_explain.facts.parse import extract_text
+
+    mini = Path(__file__).resolve().parent.parent / "fixtures" / "nanochat-mini" / "nanochat"
+    facts = extract_text((mini / "gpt.py").read_text(encoding="utf-8"), "nanochat/gpt.py")
+    calls = [c for f in facts.functions for c in f.calls]
+    texts = {c.text for c in calls} | {c.callee for c in calls} | {c.text + " " for c in calls}
+    assert len(calls) > 20
+    for c in calls:
+        for t in texts:
+            assert c.spelled(t) is (c.text == t)

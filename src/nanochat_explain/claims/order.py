@@ -65,7 +65,7 @@ def _check_order(claim: ClaimSpec, facts: FileFacts) -> Outcome:
             callee = _canon(claim.get(side))
             whole = _whole_call(callee)  # print0('...'): that call, not any print0
             calls = sorted((c for c in scope.calls
-                            if (c.text if whole else c.callee) == callee),
+                            if (c.spelled(callee) if whole else c.callee == callee)),
                            key=lambda c: c.order)
             items = calls
             label = callee

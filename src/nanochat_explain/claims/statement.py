@@ -59,7 +59,7 @@ def _check_statement(claim: ClaimSpec, facts: FileFacts) -> Outcome:
     elif parts[0] == "call":
         _, want, callee = parts
         calls = _calls_in(sym, facts) if sym else list(facts.calls)
-        same = [(c.text, c.line) for c in calls if c.text == want]
+        same = [(want, c.line) for c in calls if c.spelled(want)]
         found = [(c.text, c.line) for c in calls if c.callee == callee]
     else:
         raise _Unevaluable(parts[1])

@@ -104,15 +104,20 @@ def uncovered(facts_of: Callable[[str], FileFacts | ExplainError], template: Tem
     if not table:
         return ()
     functions = {q for q, (_, s) in table.items() if isinstance(s, Function)}
-
-    def members(qualname: str) -> list[str]:
-        prefix = qualname + "."
-        return [q for q in table if q.startswith(prefix)
-                and q.rpartition(".")[0] not in functions]  # nested in a function: its body
+    # each symbol's members, at any depth, in the table's order: found once, not per call
+    members: dict[str, list[str]] = {}
+    for q in table:
+        parent = q.rpartition(".")[0]
+        if parent in functions:  # nested in a function: its body
+            continue
+        while parent:
+            members.setdefault(parent, []).append(q)
+            parent = parent.rpartition(".")[0]
 
     entries = list(template.entry) or [item.symbol for item in shown.breakdown]
     reached: dict[str, None] = {}
     queue = [e for e in entries if e in table]
+    looked: set[tuple[str, str]] = set()  # (class, attribute) whose assignments were read
 
     def reach(name: str) -> None:
         if name in table and name not in reached:
@@ -130,7 +135,7 @@ def uncovered(facts_of: Callable[[str], FileFacts | ExplainError], template: Tem
         reached[name] = None
         _, sym = table[name]
         if isinstance(sym, Class):
-            for member in members(name):
+            for member in members.get(name, ()):
                 reach(member)
             continue
         owner = name.rpartition(".")[0] if sym.kind == "method" else ""
@@ -141,7 +146,11 @@ def uncovered(facts_of: Callable[[str], FileFacts | ExplainError], template: Tem
                 if f"{owner}.{attr}" in table:
                     reach(f"{owner}.{attr}")
                     continue
-                for method in members(owner):  # a submodule built in __init__, called here
+                if (owner, attr) in looked:
+                    continue
+                looked.add((owner, attr))
+                # a submodule built in __init__, called here
+                for method in members.get(owner, ()):
                     _, msym = table[method]
                     if isinstance(msym, Function):
                         for a in msym.assigns:
