@@ -7,7 +7,6 @@ on it."""
 from __future__ import annotations
 
 import codecs
-import unicodedata
 
 # one character for one: marks, arrows and strokes keep every column where it was
 _SAME_WIDTH = {
@@ -49,6 +48,8 @@ def ascii_char(ch: str) -> str:
         return _SAME_WIDTH[ch]
     if ch in _WORDS:
         return _WORDS[ch]
+    import unicodedata  # here: most streams carry every character
+
     name = unicodedata.name(ch, "")
     if name.startswith("BOX DRAWINGS"):
         ends = " UP" in name or " DOWN" in name or " LEFT" in name or " RIGHT" in name

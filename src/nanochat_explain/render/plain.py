@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
-
 from nanochat_explain.model import Status
 from nanochat_explain.render import Options
 from nanochat_explain.render.text import (
@@ -46,6 +44,8 @@ if TYPE_CHECKING:
 
 
 def _wrap(text: str, indent: str, width: int, hanging: str | None = None) -> list[str]:
+    import textwrap  # here: a check's report wraps nothing
+
     return textwrap.wrap(text, width=max(40, width), initial_indent=indent,
                          subsequent_indent=indent if hanging is None else hanging,
                          break_on_hyphens=False) or [indent.rstrip()]
