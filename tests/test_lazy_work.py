@@ -295,3 +295,23 @@ def test_no_second_process_while_another_thread_runs(monkeypatch):
     finally:
         stop.set()
         other.join()
+
+
+def test_explaining_every_module_of_an_edited_tree_parses_in_one_go(tmp_path, monkeypatch):
+    import shutil
+
+    from nanochat_explain.commands import app
+
+    tree = tmp_path / "tree"
+    shutil.copytree(MINI, tree)
+    for path in tree.rglob("*.py"):
+        path.write_text(path.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    monkeypatch.setattr(processes, "_cores", lambda: 2)
+    batches: list[int] = []
+    real = parse.extract_many
+    monkeypatch.setattr(parse, "extract_many", lambda texts: batches.append(len(texts))
+                        or real(texts))
+    run = app.explain_all(str(tree), cache=False)
+    assert len(run.explanations) == len(load_packaged().templates)
+    sources = {s for t in load_packaged().templates for s in t.sources}
+    assert batches == [len([s for s in sources if (tree / s).is_file()])]

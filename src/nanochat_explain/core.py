@@ -158,7 +158,7 @@ class Session:
             return
         texts: dict[str, str] = {}
         for relpath in dict.fromkeys(relpaths):
-            if relpath in self._facts:
+            if relpath in self._facts or relpath in self._bundled:
                 continue
             blob = source.tree.get(relpath) if source.tree is not None else None
             upstream = self.upstream if blob is None else (

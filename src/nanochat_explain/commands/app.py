@@ -258,6 +258,7 @@ def explain_all(repo: str | None, templates_dir: str | None = None,
     session = _session(repo, cache, label, ref)
     cat = catalog(templates_dir, cache)
     session.mentioned = cat.mentioned
+    session.prefetch(f for files in cat.files for f in files)  # all at once: one fork
     exps = tuple(with_depth(session, session.explain(t), depth) for t in cat.templates)
     found = fork_base(session, base)
     if found is not None:
