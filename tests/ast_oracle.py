@@ -10,7 +10,7 @@ conditional expression's test and body, a dict's keys and values), so each call'
 ``order`` is its place in evaluation order. A symbol's line is the line of its name, a
 starred parameter's that of its star, and columns count characters, where ``ast``
 counts UTF-8 bytes. Expressions are kept as ``ast.unparse`` writes them, the canonical
-text of :func:`nanochat_explain.facts.model.canonical`.
+text of :func:`nanochat_explain.facts.canon.canonical`.
 """
 
 from __future__ import annotations
@@ -207,7 +207,7 @@ class _Collector:
 
     # -- text --------------------------------------------------------------
     def _text(self, node: ast.expr, bare_tuple: bool = False) -> str:
-        """Canonical text: what :func:`nanochat_explain.facts.model.canonical` gives for the source.
+        """Canonical text: what :func:`nanochat_explain.facts.canon.canonical` gives for the source.
 
         With ``bare_tuple`` (the two sides of an assignment) a tuple of two or more items
         is written without parentheses. Texts are kept per node: the text of a call is

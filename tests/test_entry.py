@@ -79,6 +79,14 @@ def test_facts_known_without_parsing_need_no_library_and_no_typing(tmp_path):
         assert err.split() == ["0"], (args, err)
 
 
+def test_an_explanation_from_kept_results_defines_no_facts(tmp_path):
+    probe = ("import sys; from nanochat_explain.entry import quick; code = quick(sys.argv[1:]); "
+             "print(code, 'nanochat_explain.facts.model' in sys.modules, file=sys.stderr)")
+    args = ["attention", "--repo", str(MINI), "--format", "plain"]
+    assert _run(probe, args, tmp_path)[2].split() == ["0", "True"]  # parsed, then kept
+    assert _run(probe, args, tmp_path)[2].split() == ["0", "False"]
+
+
 def test_every_command_of_the_cli_is_known_as_one():
     from nanochat_explain.cli import cli
     from nanochat_explain.entry import _COMMANDS

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from textwrap import dedent
 
+from nanochat_explain.facts.canon import canonical
 from nanochat_explain.facts.extract import extract
-from nanochat_explain.facts.model import Class, Function, canonical
+from nanochat_explain.facts.model import Class, Function
 
 SOURCE = dedent('''\
     import torch

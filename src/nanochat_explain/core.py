@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from nanochat_explain.errors import ExplainError
-from nanochat_explain.facts.model import Class, FileFacts, Function
 from nanochat_explain.facts.parse import extract_text
 from nanochat_explain.model import CheckReport, ClaimSpec, Result, SourceInfo, Status, Template
 from nanochat_explain.source.cache import FactsCache
@@ -23,6 +22,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from nanochat_explain.explanation import Checked, Explanation
+    from nanochat_explain.facts.model import Class, FileFacts, Function
     from nanochat_explain.facts.uncovered import Uncovered
     from nanochat_explain.reports import CoverageReport, Unmentioned
     from nanochat_explain.templates.forms import Chosen

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from functools import cache
 
 from nanochat_explain.claims.base import _SCALAR, _SKIPPED, BRIEF, _Unevaluable
-from nanochat_explain.facts.model import Class, Function, canonical
+from nanochat_explain.facts.canon import canonical
+from nanochat_explain.facts.model import Class, Function
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

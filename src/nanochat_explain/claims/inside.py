@@ -26,8 +26,8 @@ from contextlib import suppress
 from dataclasses import dataclass
 from functools import cache
 
-from nanochat_explain.facts.canon import unparse
-from nanochat_explain.facts.model import Class, FileFacts, Function, Where, canonical
+from nanochat_explain.facts.canon import canonical, unparse
+from nanochat_explain.facts.model import Class, FileFacts, Function, Where
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -18,8 +18,10 @@ differed.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from keyword import iskeyword
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -141,3 +143,57 @@ def unparse_source(text: str) -> str:
             _PRINTED.clear()
         printed = _PRINTED[text] = unparse(ast.parse(f"({text})", mode="eval").body)
     return printed
+
+
+# -- canonical text of a fact's or a claim's expression ---------------------------------
+
+
+_DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+# source -> (canonical text, canonical text with a bare tuple); seeded from the templates,
+# which carry the canonical form of every expression their claims compare
+_KNOWN: dict[str, tuple[str, str]] = {}
+
+
+def canonical(source: str, bare_tuple: bool = False) -> str:
+    """The canonical text of an expression; whitespace-folded text when it is not one.
+
+    With ``bare_tuple`` (the two sides of an assignment) a tuple of two or more
+    items is written without parentheses, as ``q, k = a, b`` is written in source.
+    """
+    pair = _KNOWN.get(source)
+    if pair is None:
+        # a name or attribute chain is its own canonical text: no parse
+        pair = (source, source) if _is_dotted(source) else _canonical_pair(source)
+        _KNOWN[source] = pair
+    return pair[bare_tuple]
+
+
+def canonical_forms(sources: Iterable[str]) -> tuple[tuple[str, str, str], ...]:
+    """(source, canonical, with a bare tuple) for each source that needs parsing."""
+    return tuple((s, canonical(s), canonical(s, True))
+                 for s in dict.fromkeys(sources) if not _is_dotted(s))
+
+
+def remember(forms: Iterable[tuple[str, str, str]]) -> None:
+    _KNOWN.update((s, (plain, bare)) for s, plain, bare in forms)
+
+
+def _is_dotted(source: str) -> bool:
+    return bool(_DOTTED.fullmatch(source)) and not any(iskeyword(p) for p in source.split("."))
+
+
+def _canonical_pair(source: str) -> tuple[str, str]:
+    try:
+        tree = ast.parse(source.strip(), mode="eval").body
+    except SyntaxError:
+        try:  # strings concatenated across lines parse only inside their parentheses
+            tree = ast.parse(f"({source.strip()})", mode="eval").body
+        except SyntaxError:
+            folded = " ".join(source.split())
+            return folded, folded
+    plain = unparse(tree)
+    if isinstance(tree, ast.Tuple) and len(tree.elts) > 1:
+        return plain, ", ".join(unparse(e) for e in tree.elts)
+    return plain, plain

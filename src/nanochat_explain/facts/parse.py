@@ -4,7 +4,10 @@ does not parse."""
 from __future__ import annotations
 
 from nanochat_explain.errors import SourceError
-from nanochat_explain.facts.model import FileFacts
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from nanochat_explain.facts.model import FileFacts
 
 
 def extract_text(text: str, relpath: str) -> FileFacts:

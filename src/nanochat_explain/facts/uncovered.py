@@ -16,12 +16,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from nanochat_explain.errors import ExplainError
-from nanochat_explain.facts.model import Class, FileFacts, Function
 from nanochat_explain.model import Template
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from nanochat_explain.facts.model import Class, FileFacts, Function
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 MAX_CALLS = 6  # the calls shown per symbol: enough to see what it does
@@ -72,6 +73,8 @@ def mentioned_names(templates: Iterable[Template]) -> frozenset[str]:
 
 
 def _signature(sym: Class | Function) -> str:
+    from nanochat_explain.facts.model import Class
+
     if isinstance(sym, Class):
         return f"({', '.join(sym.bases)})" if sym.bases else ""
     params = [f"{p.star}{p.name}" + (f"={p.default}" if p.default is not None else "")
@@ -93,6 +96,10 @@ def uncovered(facts_of: Callable[[str], FileFacts | ExplainError], template: Tem
     ``mentioned`` is what every template names (all modules); without it, only this
     template's own mentions count as covered.
     """
+    # here, not at the top: a run that unpickles kept results with uncovered code imports
+    # this module, and needs no facts
+    from nanochat_explain.facts.model import Class, Function
+
     table: dict[str, tuple[str, Class | Function]] = {}
     for path in template.sources:
         facts = facts_of(path)

@@ -17,8 +17,6 @@ import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from nanochat_explain.facts.model import FileFacts, from_data, to_data
-
 ENV_VAR = "NANOCHAT_EXPLAIN_CACHE"
 # Bump when the extractor or the facts' shape changes: old entries are then never read.
 FACTS_VERSION = "facts-6-blocks"
@@ -41,6 +39,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from hashlib import blake2b
     from typing import Any, TypeVar
+
+    from nanochat_explain.facts.model import FileFacts
 
     T = TypeVar("T")
 
@@ -154,6 +154,10 @@ class FactsCache:
         self._store(blob_key(relpath, blob), facts)
 
     def _load(self, k: str, relpath: str) -> FileFacts | None:
+        # the facts' classes are imported only when facts are read or written: a run from
+        # kept results or the bundle's facts alone does not define them here
+        from nanochat_explain.facts.model import from_data
+
         path = self._path(k)
         try:
             data = json.loads(path.read_bytes())
@@ -163,5 +167,7 @@ class FactsCache:
         return facts if facts.path == relpath else None
 
     def _store(self, k: str, facts: FileFacts) -> None:
+        from nanochat_explain.facts.model import to_data
+
         data = json.dumps(to_data(facts), separators=(",", ":")).encode("utf-8")
         _write(self._path(k), lambda f: f.write(data))

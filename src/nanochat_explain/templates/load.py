@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from nanochat_explain.errors import TemplateError
-from nanochat_explain.facts.model import canonical_forms, remember
+from nanochat_explain.facts.canon import canonical_forms, remember
 from nanochat_explain.model import (
     Box,
     ClaimSpec,
