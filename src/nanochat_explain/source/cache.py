@@ -43,8 +43,6 @@ if TYPE_CHECKING:
     from nanochat_explain.facts.model import FileFacts
 
     T = TypeVar("T")
-
-
 else:
     try:  # the built-in module: hashlib would first load OpenSSL, ms of start-up
         from _blake2 import blake2b
