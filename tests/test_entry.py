@@ -87,6 +87,19 @@ def test_an_explanation_from_kept_results_defines_no_facts(tmp_path):
     assert _run(probe, args, tmp_path)[2].split() == ["0", "False"]
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [["mlp"], ["check", "mlp"], ["all"], ["list"],
+                                  ["check", "mlp", "--format", "json"]])
+def test_output_that_cannot_be_written_is_one_line_and_its_code(args, tmp_path):
+    with open("/dev/full", "w") as full:  # every write fails: no space left on the device
+        done = subprocess.run([sys.executable, "-c", ENTRY, *args, "--repo", str(MINI)],
+                              stdout=full, stderr=subprocess.PIPE, encoding="utf-8",
+                              env=_env(tmp_path), cwd=tmp_path, timeout=300)
+    assert done.returncode == 73, done.stderr
+    assert done.stderr.splitlines() == [
+        "nanochat-explain: standard output: cannot write: No space left on device"]
+
+
 def test_every_command_of_the_cli_is_known_as_one():
     from nanochat_explain.cli import cli
     from nanochat_explain.entry import _COMMANDS

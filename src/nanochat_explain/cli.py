@@ -63,7 +63,18 @@ def _emit(fmt: str | None, what: str, value: Any) -> None:
 
     text, color = for_stream(fmt, what, value, sys.stdout)
     # color=True stops click from stripping the escape codes rich wrote on purpose
-    click.echo(text, nl=False, color=color)
+    _out(text, color)
+
+
+def _out(text: str, color: bool | None = None) -> None:
+    from nanochat_explain.render import lost
+
+    try:
+        click.echo(text, nl=False, color=color)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # a full disk: an OutputError, with its documented code
+        raise lost(exc, sys.stdout) from None
 
 
 def _warn(errors: tuple[ExplainError, ...], notes: tuple[str, ...] = ()) -> None:
@@ -72,7 +83,7 @@ def _warn(errors: tuple[ExplainError, ...], notes: tuple[str, ...] = ()) -> None
 
 
 def _tell(told: Told) -> int:
-    click.echo(told.out, nl=False)
+    _out(told.out)
     for line in told.err:
         click.echo(line, err=True)
     return told.exit_code

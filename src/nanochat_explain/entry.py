@@ -88,12 +88,16 @@ def quick(args: list[str]) -> int | None:
         sys.stdout.write(text)
         sys.stdout.flush()
     except BrokenPipeError:  # the reader went away (| head): as click ends it, quietly
-        # what is still buffered goes to devnull at exit instead of raising again there
-        import os
+        from nanochat_explain.render import silence
 
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        silence(sys.stdout)
         return 1
+    except OSError as exc:  # a full disk: said on one line, with the documented code
+        from nanochat_explain.render import lost
+
+        error = lost(exc, sys.stdout)
+        print(f"nanochat-explain: {error}", file=sys.stderr)
+        return error.exit_code
     return code
 
 

@@ -12,7 +12,7 @@ EXIT_HELP = f"""Exit codes:
   {USAGE}   usage error: unknown module or option, invalid template
   {SOURCE}   nanochat source missing or unreadable
   {INTERNAL}  internal error (please report it)
-  {CANT_WRITE}  an output file or folder cannot be written
+  {CANT_WRITE}  the output (a file, a folder, standard output) cannot be written
 """
 
 
@@ -63,6 +63,7 @@ class SourceError(ExplainError):
 
 
 class OutputError(ExplainError):
-    """An output file or folder that cannot be written (or, for ``docs --check``, read)."""
+    """An output that cannot be written: a file or folder (or, for ``docs --check``, read),
+    or standard output (a full disk)."""
 
     exit_code = CANT_WRITE
