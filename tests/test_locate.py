@@ -70,3 +70,18 @@ def test_commit_only_for_the_checkout_itself(tmp_path):
     assert head_commit(repo) == sha
     # a fixture tree inside some other git repository is not itself a checkout
     assert head_commit(MINI) is None
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="needs mkfifo")
+def test_a_source_that_is_no_regular_file_is_an_error_not_a_wait(mini_copy):
+    import os
+
+    from conftest import invoke
+
+    (mini_copy / "nanochat" / "optim.py").unlink()
+    os.mkfifo(mini_copy / "nanochat" / "optim.py")  # reading it would wait for a writer
+    with pytest.raises(SourceError, match="not a regular file"):
+        locate(str(mini_copy)).read_text("nanochat/optim.py")
+    result = invoke(["check", "--repo", str(mini_copy), "--format", "json"])
+    assert result.code in (1, 3)
+    assert "nanochat/optim.py: not a regular file" in result.err

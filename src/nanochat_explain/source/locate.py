@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,11 +83,16 @@ class Source:
             raise SourceError("leads outside the repository (a symbolic link?)",
                               file=relpath) from None
         try:
-            if real.is_file() and real.stat().st_size > MAX_BYTES:
-                size = real.stat().st_size / 1e6
-                raise SourceError(f"too large to parse ({size:.1f} MB; the limit is "
-                                  f"{MAX_BYTES / 1e6:.0f} MB)", file=relpath)
-            data = path.read_bytes()
+            st = real.stat()
+            if stat.S_ISDIR(st.st_mode):
+                raise SourceError("is a directory, expected a file", file=relpath)
+            if not stat.S_ISREG(st.st_mode):  # a FIFO would block the read forever
+                raise SourceError("not a regular file (a FIFO, socket or device?)",
+                                  file=relpath)
+            if st.st_size > MAX_BYTES:
+                raise SourceError(f"too large to parse ({st.st_size / 1e6:.1f} MB; the limit "
+                                  f"is {MAX_BYTES / 1e6:.0f} MB)", file=relpath)
+            data = real.read_bytes()
         except FileNotFoundError:
             raise SourceError("file not found", file=relpath) from None
         except IsADirectoryError:
