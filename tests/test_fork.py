@@ -58,7 +58,12 @@ def test_the_base_is_found_in_the_history(fork, monkeypatch):
     monkeypatch.setattr(timeline, "upstream_commits", lambda: frozenset({base}))
     data = _explain(repo)
     assert data["fork"]["base"] == base[:7] and not data["fork"]["named"]
-    # upstream itself is no fork
+    # upstream itself is no fork: checked out, or named by --ref in a clone whose HEAD is
+    # a newer upstream commit (the newest upstream commit in HEAD's history is not its base)
+    head = _git(repo, "rev-parse", "HEAD")
+    monkeypatch.setattr(timeline, "upstream_commits", lambda: frozenset({base, head}))
+    assert "fork" not in _explain(repo, "--ref", base[:7])
+    assert "fork" not in _explain(repo)
     _git(repo, "checkout", "-q", base)
     assert "fork" not in _explain(repo)
 

@@ -126,8 +126,9 @@ def explain(module: str, repo: str | None, templates_dir: str | None = None,
 
 def fork_base(session: Session, base: str | None) -> tuple[Session, str, bool] | None:
     """The session at the fork's base (named by ``base``, else the newest upstream commit in
-    the checkout's history), the base's full id, and whether it was named; None when the
-    checkout is no fork (upstream itself, not a git checkout, the bundled facts)."""
+    the history of the revision explained: ``--ref``, else HEAD), the base's full id, and
+    whether it was named; None when that revision is no fork (an upstream commit, not a git
+    checkout, the bundled facts)."""
     from nanochat_explain.source.locate import at_ref, head_commit
 
     source = session.source
@@ -142,8 +143,8 @@ def fork_base(session: Session, base: str | None) -> tuple[Session, str, bool] |
     if base is not None:
         sha = resolve_rev(source.root, base, "--base")
     else:
-        found = find_base(source.root, upstream_commits())
         head = resolve_rev(source.root, source.ref or "HEAD", "--ref")
+        found = find_base(source.root, upstream_commits(), head)
         if found is None or found == head:
             return None  # not sharing history with upstream, or upstream itself
         sha = found

@@ -60,11 +60,11 @@ def _git(root: Any, *args: str) -> str | None:
     return done.stdout if done.returncode == 0 else None
 
 
-def find_base(root: Any, upstream: frozenset[str]) -> str | None:
-    """The newest upstream commit in the history of the checkout's HEAD."""
+def find_base(root: Any, upstream: frozenset[str], rev: str = "HEAD") -> str | None:
+    """The newest upstream commit in the history of ``rev`` (the revision explained)."""
     if not upstream:
         return None
-    listed = _git(root, "rev-list", f"--max-count={MAX_WALK}", "HEAD")
+    listed = _git(root, "rev-list", f"--max-count={MAX_WALK}", rev)
     for sha in (listed or "").split():
         if sha in upstream:
             return sha
