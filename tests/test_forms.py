@@ -272,3 +272,19 @@ def test_a_file_only_another_form_reads_is_not_a_problem(tmp_path):
     gelu = [r for r in session.check(template) if r.id == "gelu"]
     assert gelu[0].status is Status.ERROR
     assert [p.file for p in session.problems(gelu)] == ["nanochat/old_mlp.py"]
+
+
+def test_a_file_that_does_not_parse_turns_no_item_to_a_form_the_other_files_deny(mini_copy):
+    import json
+
+    from conftest import invoke
+
+    with (mini_copy / "nanochat" / "gpt.py").open("a", encoding="utf-8") as f:
+        f.write("\ndef (:\n")  # every claim on gpt.py is unchecked; the other files as they were
+    result = invoke(["check", "--repo", str(mini_copy), "--format", "json"])
+    assert result.code == 1, result.err
+    claims = [c for m in json.loads(result.out)["modules"] for c in m["claims"]]
+    assert {c["status"] for c in claims if c["file"] == "nanochat/gpt.py"} == {"error"}
+    others = [c for c in claims if c["file"] != "nanochat/gpt.py"]
+    assert others and all(c["status"] == "pass" for c in others), [
+        (c["id"], c["file"]) for c in others if c["status"] != "pass"]

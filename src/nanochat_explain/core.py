@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
-from nanochat_explain.errors import ExplainError
+from nanochat_explain.errors import ExplainError, FileMissing
 from nanochat_explain.facts.parse import extract_text
 from nanochat_explain.model import CheckReport, ClaimSpec, Result, SourceInfo, Status, Template
 from nanochat_explain.source.cache import FactsCache
@@ -242,7 +242,8 @@ class Session:
         facts = self.facts(claim.file)
         if isinstance(facts, ExplainError):
             return Result(claim.id, claim.kind, Status.ERROR, claim.file, facts.line,
-                          f"cannot check: {facts.message}")
+                          f"cannot check: {facts.message}",
+                          unreadable=not isinstance(facts, FileMissing))
         outcome = evaluate(claim, facts)
         return Result(claim.id, claim.kind, outcome.status, claim.file, outcome.line,
                       outcome.detail, outcome.value)

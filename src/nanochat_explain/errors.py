@@ -62,6 +62,12 @@ class SourceError(ExplainError):
     exit_code = SOURCE
 
 
+class FileMissing(SourceError):
+    """A source file that is not there (in the tree, at the revision, in the bundled
+    facts): unlike one that does not read or parse, its absence says which version this
+    is."""
+
+
 class OutputError(ExplainError):
     """An output that cannot be written: a file or folder (or, for ``docs --check``, read),
     or standard output (a full disk)."""

@@ -174,6 +174,7 @@ class Result:
     line: int | None
     detail: str
     value: Any = None  # the value found in the code, when the claim reads one
+    unreadable: bool = False  # its file is there but does not read or parse: nothing known
 
     @property
     def location(self) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from nanochat_explain.errors import ExplainError, SourceError
+from nanochat_explain.errors import ExplainError, FileMissing, SourceError
 from nanochat_explain.source.text import MAX_BYTES, decode
 
 TYPE_CHECKING = False
@@ -68,8 +68,8 @@ class Source:
     def read_text(self, relpath: str) -> str:
         if self.upstream is not None and relpath not in (self.tree or {}):
             if relpath in self.upstream.paths:
-                raise SourceError(f"file not found at {self.ref}", file=relpath)
-            raise SourceError("not in the bundled upstream facts", file=relpath)
+                raise FileMissing(f"file not found at {self.ref}", file=relpath)
+            raise FileMissing("not in the bundled upstream facts", file=relpath)
         if self.bundled:
             raise SourceError("the bundled facts hold no source text", file=relpath)
         if self.tree is not None:
@@ -94,7 +94,7 @@ class Source:
                                   f"is {MAX_BYTES / 1e6:.0f} MB)", file=relpath)
             data = real.read_bytes()
         except FileNotFoundError:
-            raise SourceError("file not found", file=relpath) from None
+            raise FileMissing("file not found", file=relpath) from None
         except IsADirectoryError:
             raise SourceError("is a directory, expected a file", file=relpath) from None
         except OSError as exc:
@@ -105,7 +105,7 @@ class Source:
         assert self.tree is not None
         blob = self.tree.get(relpath)
         if blob is None:
-            raise SourceError(f"file not found at {self.ref}", file=relpath)
+            raise FileMissing(f"file not found at {self.ref}", file=relpath)
         done = _git(self.root, "cat-file", "blob", blob)
         if done is None:
             raise SourceError(f"cannot read blob {blob[:12]} at {self.ref}", file=relpath)

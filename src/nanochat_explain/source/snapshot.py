@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from nanochat_explain.errors import ExplainError, SourceError
+from nanochat_explain.errors import ExplainError, FileMissing, SourceError
 from nanochat_explain.facts.model import FileFacts, from_data, outline, to_data
 from nanochat_explain.model import ClaimSpec
 
@@ -35,7 +35,7 @@ class Bundle:
     def facts(self, relpath: str) -> FileFacts:
         facts = self.files.get(relpath)
         if facts is None:
-            raise SourceError(f"not in the bundled facts of nanochat@{self.commit}", file=relpath)
+            raise FileMissing(f"not in the bundled facts of nanochat@{self.commit}", file=relpath)
         return facts
 
 

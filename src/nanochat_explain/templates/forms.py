@@ -63,16 +63,25 @@ class Chosen:
         return None
 
 
-def _pick(candidates: list[tuple[str, ...]], status: Callable[[str], Status]) -> tuple[int, bool]:
+def _pick(candidates: list[tuple[str, ...]], status: Callable[[str], Status],
+          unknown: Callable[[str], bool] = lambda cid: False) -> tuple[int, bool]:
     """(index of the form shown, whether all its claims hold). A form's claims are read
     only until one fails, and the other forms' only when the first does not hold: results
-    are computed as they are read."""
+    are computed as they are read.
+
+    When no form holds, the form with the largest share of claims that hold is shown (the
+    newest of equals). Claims that are ``unknown`` (their file could not be read or
+    parsed) count for no form: a file that does not parse must not turn the explanation to
+    an older form that the readable files contradict."""
     for i, claims in enumerate(candidates):
         if all(status(c) is Status.PASS for c in claims):
             return i, True
-    shares = [(sum(status(c) is Status.PASS for c in claims) / len(claims), -i)
-              for i, claims in enumerate(candidates)]
-    best = max(shares)
+
+    def share(claims: tuple[str, ...]) -> float:
+        known = [c for c in claims if not unknown(c)]
+        return sum(status(c) is Status.PASS for c in known) / len(known) if known else 1.0
+
+    best = max((share(claims), -i) for i, claims in enumerate(candidates))
     return -best[1], False
 
 
@@ -86,7 +95,8 @@ def item_key(section: str, item: Any, index: int = 0) -> str:
 
 
 def _choose_items(section: str, items: Iterable[Item], status: Callable[[str], Status],
-                  choices: list[FormChoice]) -> tuple[Item, ...]:
+                  unknown: Callable[[str], bool], choices: list[FormChoice]
+                  ) -> tuple[Item, ...]:
     out = []
     for index, item in enumerate(items):
         forms: tuple[Form, ...] = getattr(item, "forms", ())
@@ -94,7 +104,7 @@ def _choose_items(section: str, items: Iterable[Item], status: Callable[[str], S
             out.append(item)
             continue
         own: tuple[str, ...] = getattr(item, "claims")  # noqa: B009 - items differ in type
-        at, held = _pick([own, *(f.claims for f in forms)], status)
+        at, held = _pick([own, *(f.claims for f in forms)], status, unknown)
         labels = (getattr(item, "form"), *(f.label for f in forms))  # noqa: B009
         if at == 0:
             chosen = dataclasses.replace(item, forms=())  # type: ignore[type-var]
@@ -117,11 +127,14 @@ def choose(template: Template, results: Mapping[str, Result]) -> Chosen:
     def status(cid: str) -> Status:
         return results[cid].status
 
+    def unknown(cid: str) -> bool:
+        return results[cid].unreadable
+
     choices: list[FormChoice] = []
     replace: dict[str, Any] = {}
     if template.summary_forms:
         forms = template.summary_forms
-        at, held = _pick([template.summary_claims, *(f.claims for f in forms)], status)
+        at, held = _pick([template.summary_claims, *(f.claims for f in forms)], status, unknown)
         labels = (template.summary_form, *(f.label for f in forms))
         if at:
             replace.update(summary=dict(forms[at - 1].fields).get("summary", template.summary),
@@ -130,7 +143,7 @@ def choose(template: Template, results: Mapping[str, Result]) -> Chosen:
                                   forms[at - 1].differs if at else "", labels))
     if template.diagram_forms:
         forms = template.diagram_forms
-        at, held = _pick([template.diagram_claims, *(f.claims for f in forms)], status)
+        at, held = _pick([template.diagram_claims, *(f.claims for f in forms)], status, unknown)
         labels = (template.diagram_form, *(f.label for f in forms))
         if at:
             fields = dict(forms[at - 1].fields)
@@ -138,9 +151,10 @@ def choose(template: Template, results: Mapping[str, Result]) -> Chosen:
                            boxes=fields.get("boxes", ()), diagram_claims=forms[at - 1].claims)
         choices.append(FormChoice("diagram", 0, "diagram", labels[at], at == 0, held,
                                   forms[at - 1].differs if at else "", labels))
-    replace["breakdown"] = _choose_items("breakdown", template.breakdown, status, choices)
-    replace["comparisons"] = _choose_items("comparisons", template.comparisons, status, choices)
-    replace["notes"] = _choose_items("notes", template.notes, status, choices)
+    replace["breakdown"] = _choose_items("breakdown", template.breakdown, status, unknown, choices)
+    replace["comparisons"] = _choose_items("comparisons", template.comparisons, status, unknown,
+                                           choices)
+    replace["notes"] = _choose_items("notes", template.notes, status, unknown, choices)
     # a paper backs a statement about the code: cited only while its claims hold
     replace["papers"] = tuple(p for p in template.papers
                               if all(status(c) is Status.PASS for c in p.claims))
