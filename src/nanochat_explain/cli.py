@@ -66,7 +66,7 @@ def _emit(fmt: str | None, what: str, value: Any) -> None:
     _out(text, color)
 
 
-def _out(text: str, color: bool | None = None) -> None:
+def _out(text: str | bytes, color: bool | None = None) -> None:
     from nanochat_explain.render import lost
 
     try:
