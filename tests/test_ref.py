@@ -134,3 +134,24 @@ def test_a_revision_already_parsed_is_not_read_again(history, monkeypatch, tmp_p
 
     monkeypatch.setattr(Source, "_blob", refuse)
     assert values(repo, "--ref", "HEAD~1") == first
+
+
+def test_a_plain_trees_diff_ends_at_its_files_not_at_upstreams_newest_commit(mini_copy):
+    gpt = mini_copy / "nanochat" / "gpt.py"
+    text = gpt.read_text(encoding="utf-8")
+    assert text.count("base=100000") == 1
+    gpt.write_text(text.replace("base=100000", "base=12345"), encoding="utf-8")
+    result = invoke(["diff", "rotary", "--repo", str(mini_copy), "--from", "92d63d4",
+                     "--format", "json"])
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert data["to"].endswith(f"{mini_copy.name} (not a git checkout)")
+    assert any(v["name"] == "rope_base" and v["to"] == 12345 for v in data["values"])
+
+
+def test_a_value_the_code_did_not_yield_reads_as_in_a_history():
+    from nanochat_explain.queries.diff import ModuleDiff
+    from nanochat_explain.render.text import diff_text
+
+    d = ModuleDiff("mlp", "a (a)", "b (b)", (), (("fc_init_scale", None, 0.4),), ())
+    assert "- fc_init_scale: (none) -> 0.4" in diff_text(d, markdown=False)

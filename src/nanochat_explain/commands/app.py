@@ -273,10 +273,17 @@ def diff(module: str, repo: str | None, base: str, head: str,
          templates_dir: str | None = None, cache: bool = True) -> ModuleDiff:
     """The module's claims, values and symbols that changed from ``base`` to ``head``."""
     from nanochat_explain.queries.diff import diff as module_diff
+    from nanochat_explain.source.locate import head_commit
 
     template = resolve(catalog(templates_dir, cache), module)
     # with no git checkout, upstream revisions are read from the bundled upstream facts
     old = _session(repo, cache, ref=base, flag="--from")
+    source = locate(repo)
+    if head == "HEAD" and not source.bundled and head_commit(source.root) is None:
+        # a plain tree has no HEAD: the newer side is its files as they are, not upstream's
+        new = _session(repo, cache)
+        return module_diff(template, old, new, f"{base} ({old.source.commit})",
+                           f"{source.display} (not a git checkout)")
     new = _session(repo, cache, ref=head, flag="--to")
     return module_diff(template, old, new, f"{base} ({old.source.commit})",
                        f"{head} ({new.source.commit})")
@@ -297,7 +304,9 @@ def history(module: str, repo: str | None, since: str | None,
     source = locate(repo)
     head = None if source.bundled else head_sha(source.root)
     if not source.bundled and head is None:  # a plain tree is not upstream's: no history
-        raise UsageError("history needs a git checkout of nanochat (--repo PATH)")
+        raise UsageError(f"history needs a git checkout of nanochat: {source.display} has "
+                         "no .git, so its history is unknown (where no checkout is found, "
+                         "history walks upstream's, from the bundled facts)")
 
     def build() -> ModuleHistory:
         if source.bundled:  # no checkout at all: upstream's history, from the bundled facts

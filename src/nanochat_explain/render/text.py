@@ -151,7 +151,8 @@ def diff_text(d: ModuleDiff, markdown: bool) -> str:
         lines += [NO_CHANGE + ("." if d.symbols else "; no symbol was added, removed or moved."),
                   ""]
     for title, rows in (
-        ("Values", [f"{code(n)}: {code(repr(a))} -> {code(repr(b))}" for n, a, b in d.values]),
+        ("Values", [f"{code(n)}: {code(_repr(a))} -> {code(_repr(b))}"
+                    for n, a, b in d.values]),
         ("Claims", [f"{code(i)}: {a} -> {b} ({prose(det)})" for i, a, b, det in d.claims]),
         ("Symbols", [f"{c} {code(n)} ({code(w)})" for c, n, w in d.symbols]),
     ):
@@ -173,6 +174,12 @@ def history_heading(h: ModuleHistory) -> str:
     n = len(h.commits)
     return (f"{h.module}: history in {h.source} up to {h.head}, {n} commit{'s' * (n != 1)} "
             f"{span} touching {', '.join(h.files)}")
+
+
+def _repr(value: object) -> str:
+    """A value in a diff, as Python writes it; None, a value the code did not yield, as
+    a history shows it."""
+    return "(none)" if value is None else repr(value)
 
 
 def shown(value: object) -> str:
