@@ -82,6 +82,13 @@ class Explanation:
     def status(self) -> Status:
         return worst([r.status for r in self.results])
 
+    @property
+    def files(self) -> tuple[str, ...]:
+        """The template's sources that the claims shown read: an older form's files (gone
+        from this nanochat) are not named as what it was checked against."""
+        read = {r.file for r in self.results}
+        return tuple(s for s in self.template.sources if s in read) or self.template.sources
+
     def as_dict(self) -> dict[str, Any]:
         t = self.template
         return {

@@ -258,9 +258,9 @@ def _select(claim: ClaimSpec, facts: FileFacts) -> tuple[str, int, str]:
 
 
 def _closest(expected: str, found: list[tuple[str, int]], limit: int = 3) -> str:
+    """What the code has instead, nearest to what was expected first, a few of them."""
     if BRIEF.get():
         return _SKIPPED
-    """What the code has instead, nearest to what was expected first, a few of them."""
     if len(found) > limit:
         import difflib
 

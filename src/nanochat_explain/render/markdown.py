@@ -81,7 +81,7 @@ def _said(check: Checked, text: str) -> str:
 def explanation(exp: Explanation, options: Options) -> str:
     t = exp.template
     out = [f"# {md(t.title)}", ""]
-    sources = ", ".join(code(s) for s in t.sources)
+    sources = ", ".join(code(s) for s in exp.files)
     out += [f"*{md(source_line(exp.source))} · {sources}*", "",
             f"{exp.summary.status.mark} {_said(exp.summary, t.summary)}", ""]
     fork = fork_lines(exp)

@@ -55,7 +55,7 @@ def explanation(exp: Explanation, options: Options) -> str:
     t = exp.template
     w = options.width
     out: list[str] = [t.title, "=" * len(t.title)]
-    out.append(f"{source_line(exp.source)} · {', '.join(t.sources)}")
+    out.append(f"{source_line(exp.source)} · {', '.join(exp.files)}")
     out.append("")
     out += _wrap(f"{exp.summary.status.mark} {verdict(exp.summary)}{t.summary}", "", w, "  ")
     fork = fork_lines(exp)

@@ -169,7 +169,7 @@ def print_explanation(console: Console, exp: Explanation) -> Console:
 def _print_header(console: Console, exp: Explanation) -> None:
     t = exp.template
     console.print(Text(t.title, style="bold"))
-    console.print(Text(f"{source_line(exp.source)} · {', '.join(t.sources)}", style="dim"))
+    console.print(Text(f"{source_line(exp.source)} · {', '.join(exp.files)}", style="dim"))
     summary = Text()
     summary.append(exp.summary.status.mark + " ", style=_STYLE[exp.summary.status])
     summary.append(_body(t.summary, exp.summary))
