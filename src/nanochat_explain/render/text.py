@@ -217,7 +217,10 @@ def _clip(text: str, width: int) -> str:
 
 
 def missing_text(missing: tuple[str, ...]) -> str:
-    return f"missing here: {', '.join(missing)}" if missing else "all files present"
+    """What a checkout lacks of the files that the forms it has read (the sources also
+    name an older form's files, which a newer nanochat need not have)."""
+    return (f"missing here: {', '.join(missing)}" if missing
+            else "every file that the forms found here read is present")
 
 
 # -- one failure, said once -------------------------------------------------------
