@@ -118,6 +118,9 @@ def test_list_names_the_files_missing_at_a_revision(mini_copy):
     assert not any(missing("--ref", "HEAD").values()) and not any(missing().values())
     plain = invoke(["list", "--repo", str(mini_copy), "--ref", "HEAD~1"]).out
     assert "missing here: nanochat/flash_attention.py" in plain and "(--ref HEAD~1)" in plain
+    # the optimizer's sources name an older form's muon.py, which this tree never had
+    assert not (mini_copy / "nanochat" / "muon.py").exists()
+    assert "every file that the forms found here read is present" in plain
     bare = json.loads(invoke(["list", "--format", "json"]).out)
     assert "source" not in bare and "missing" not in bare["modules"][0]
 
