@@ -57,8 +57,22 @@ def _deny(monkeypatch: pytest.MonkeyPatch, method: str, name: str) -> None:
     monkeypatch.setattr(Path, method, denied)
 
 
+def _deny_open(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Make ``os.open`` fail with EACCES on files called ``name``: a source file is opened
+    with it, to look at what it is before reading it."""
+    real = os.open
+
+    def denied(path: object, *args: object, **kwargs: object) -> int:
+        if os.path.basename(os.fspath(path)) == name:  # type: ignore[arg-type]
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", denied)
+
+
 def test_unreadable_source_is_exit_3_or_an_unchecked_claim(monkeypatch, tmp_path):
     _deny(monkeypatch, "read_bytes", "gpt.py")
+    _deny_open(monkeypatch, "gpt.py")
     check = invoke(["check", "mlp", "--repo", str(MINI)])
     assert check.code == 1
     assert check.err == "nanochat-explain: nanochat/gpt.py: cannot read: Permission denied\n"

@@ -288,3 +288,23 @@ def test_a_file_that_does_not_parse_turns_no_item_to_a_form_the_other_files_deny
     others = [c for c in claims if c["file"] != "nanochat/gpt.py"]
     assert others and all(c["status"] == "pass" for c in others), [
         (c["id"], c["file"]) for c in others if c["status"] != "pass"]
+
+
+@pytest.mark.parametrize(("statuses", "unknown", "chosen"), [
+    # the newest form's readable claims hold, an older form's fail: the newest
+    ({"a": "pass", "g": "error", "o": "fail", "h": "error"}, {"g", "h"}, 0),
+    # the newest form's readable claims partly fail, an older form reads only the broken
+    # file: no evidence for it, the newest stays
+    ({"a": "pass", "b": "fail", "g": "error", "o": "error"}, {"g", "o"}, 0),
+    # every claim unknown: the newest
+    ({"a": "error", "g": "error", "o": "error", "h": "error"}, {"a", "g", "o", "h"}, 0),
+    # nothing unknown: the largest share, as before
+    ({"a": "fail", "g": "error", "o": "pass", "h": "fail"}, set(), 1),
+])
+def test_claims_on_a_file_that_does_not_parse_count_for_no_form(statuses, unknown, chosen):
+    from nanochat_explain.templates.forms import _pick
+
+    forms = [tuple(k for k in statuses if k in {"a", "b", "g"}),
+             tuple(k for k in statuses if k in {"o", "h"})]
+    at, held = _pick(forms, lambda c: Status(statuses[c]), lambda c: c in unknown)
+    assert (at, held) == (chosen, False)

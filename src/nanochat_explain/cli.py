@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 EXIT_CODES = "\b\n" + EXIT_HELP  # \b: click keeps the lines as they are
 
 
-
 class _DefaultGroup(click.Group):
     """``nanochat-explain MODULE`` means ``nanochat-explain explain MODULE``."""
 
@@ -67,11 +66,11 @@ def _emit(fmt: str | None, what: str, value: Any) -> None:
 
 
 def _out(text: str | bytes, color: bool | None = None) -> None:
-    from nanochat_explain.render import lost
+    from nanochat_explain.streams import lost
 
     try:
         click.echo(text, nl=False, color=color)
-    except BrokenPipeError:
+    except BrokenPipeError:  # the reader went away (| head): click ends the run quietly
         raise
     except OSError as exc:  # a full disk: an OutputError, with its documented code
         raise lost(exc, sys.stdout) from None

@@ -88,12 +88,12 @@ def quick(args: list[str]) -> int | None:
         sys.stdout.write(text)
         sys.stdout.flush()
     except BrokenPipeError:  # the reader went away (| head): as click ends it, quietly
-        from nanochat_explain.render import silence
+        from nanochat_explain.streams import silence
 
         silence(sys.stdout)
         return 1
     except OSError as exc:  # a full disk: said on one line, with the documented code
-        from nanochat_explain.render import lost
+        from nanochat_explain.streams import lost
 
         error = lost(exc, sys.stdout)
         print(f"nanochat-explain: {error}", file=sys.stderr)

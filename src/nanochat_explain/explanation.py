@@ -84,8 +84,8 @@ class Explanation:
 
     @property
     def files(self) -> tuple[str, ...]:
-        """The template's sources that the claims shown read: an older form's files (gone
-        from this nanochat) are not named as what it was checked against."""
+        """The template's sources that the claims shown read: what the explanation was
+        checked against (an older form's files, which a newer nanochat lacks, are not)."""
         read = {r.file for r in self.results}
         return tuple(s for s in self.template.sources if s in read) or self.template.sources
 

@@ -140,7 +140,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-
 def dumps(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 

@@ -14,7 +14,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, TextIO
 
-    from nanochat_explain.errors import OutputError
 
 FORMATS = ("terminal", "plain", "markdown", "json", "svg")
 
@@ -64,22 +63,3 @@ def _columns(stream: TextIO) -> int:
         return int(os.environ.get("COLUMNS") or os.get_terminal_size(stream.fileno()).columns)
     except (OSError, ValueError):
         return 100
-
-
-def lost(exc: OSError, stream: TextIO) -> OutputError:
-    """The error to report when ``stream`` could not take the output (a full disk, a
-    closed descriptor). What is still buffered is sent to devnull, so that Python's exit
-    does not fail on it again with a traceback."""
-    from nanochat_explain.errors import OutputError
-
-    silence(stream)
-    return OutputError(f"cannot write: {exc.strerror or exc}", file="standard output")
-
-
-def silence(stream: TextIO) -> None:
-    """Send what ``stream`` still buffers, and anything written to it later, to devnull."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, stream.fileno())
-    except (OSError, ValueError):  # no descriptor (a test's stream): nothing to silence
-        pass

@@ -67,8 +67,6 @@ def digest(*parts: str) -> str:
     return found.hexdigest()
 
 
-
-
 def memo(name: str, parts: Iterable[str], kind: type[T], build: Callable[[], T]) -> T:
     """``build()``, or what it returned in an earlier run given the same ``parts``.
 

@@ -69,7 +69,7 @@ class Source:
         if self.upstream is not None and relpath not in (self.tree or {}):
             if relpath in self.upstream.paths:
                 raise FileMissing(f"file not found at {self.ref}", file=relpath)
-            raise FileMissing("not in the bundled upstream facts", file=relpath)
+            raise SourceError("not in the bundled upstream facts", file=relpath)
         if self.bundled:
             raise SourceError("the bundled facts hold no source text", file=relpath)
         if self.tree is not None:
@@ -83,17 +83,21 @@ class Source:
             raise SourceError("leads outside the repository (a symbolic link?)",
                               file=relpath) from None
         try:
-            st = real.stat()
-            if stat.S_ISDIR(st.st_mode):
-                raise SourceError("is a directory, expected a file", file=relpath)
-            if not stat.S_ISREG(st.st_mode):  # a FIFO would block the read forever
-                raise SourceError("not a regular file (a FIFO, socket or device?)",
-                                  file=relpath)
-            if st.st_size > MAX_BYTES:
-                raise SourceError(f"too large to parse ({st.st_size / 1e6:.1f} MB; the limit "
-                                  f"is {MAX_BYTES / 1e6:.0f} MB)", file=relpath)
-            data = real.read_bytes()
-        except FileNotFoundError:
+            # opened without waiting (a FIFO would wait for a writer), then looked at through
+            # the descriptor, so that what is read is what was looked at
+            fd = os.open(real, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+            with os.fdopen(fd, "rb") as f:
+                st = os.fstat(f.fileno())
+                if stat.S_ISDIR(st.st_mode):
+                    raise SourceError("is a directory, expected a file", file=relpath)
+                if not stat.S_ISREG(st.st_mode):
+                    raise SourceError("not a regular file (a FIFO, socket or device?)",
+                                      file=relpath)
+                if st.st_size > MAX_BYTES:
+                    raise SourceError(f"too large to parse ({st.st_size / 1e6:.1f} MB; the "
+                                      f"limit is {MAX_BYTES / 1e6:.0f} MB)", file=relpath)
+                data = f.read()
+        except (FileNotFoundError, NotADirectoryError):  # a parent that is a file: absent too
             raise FileMissing("file not found", file=relpath) from None
         except IsADirectoryError:
             raise SourceError("is a directory, expected a file", file=relpath) from None

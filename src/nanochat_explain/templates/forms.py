@@ -72,16 +72,19 @@ def _pick(candidates: list[tuple[str, ...]], status: Callable[[str], Status],
     When no form holds, the form with the largest share of claims that hold is shown (the
     newest of equals). Claims that are ``unknown`` (their file could not be read or
     parsed) count for no form: a file that does not parse must not turn the explanation to
-    an older form that the readable files contradict."""
+    an older form that the readable files contradict. A form with no other claim says
+    nothing either way: the newest (the first) keeps its place, another takes none."""
     for i, claims in enumerate(candidates):
         if all(status(c) is Status.PASS for c in claims):
             return i, True
 
-    def share(claims: tuple[str, ...]) -> float:
+    def share(i: int, claims: tuple[str, ...]) -> float:
         known = [c for c in claims if not unknown(c)]
-        return sum(status(c) is Status.PASS for c in known) / len(known) if known else 1.0
+        if not known:
+            return 1.0 if i == 0 else 0.0
+        return sum(status(c) is Status.PASS for c in known) / len(known)
 
-    best = max((share(claims), -i) for i, claims in enumerate(candidates))
+    best = max((share(i, claims), -i) for i, claims in enumerate(candidates))
     return -best[1], False
 
 
