@@ -500,8 +500,6 @@ class Catalog:
 
     def planned(self) -> Planned:
         """Every template, each unpickled when it is first read."""
-        if len(self.files) != len(self.modules) or len(self.claim_counts) != len(self.modules):
-            return Planned.of(self.templates)  # a catalog built before these were kept
         return Planned(self.modules, self.files, self.claim_counts, self._template)
 
     def _template(self, module: str) -> Template:

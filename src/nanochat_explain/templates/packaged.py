@@ -44,16 +44,22 @@ def _packaged_texts() -> list[tuple[str, str]]:
             for e in sorted(folder.iterdir(), key=lambda e: e.name) if e.name.endswith(".yaml")]
 
 
-def packaged_key() -> str:
-    """A key over the templates' text and the code that validates them, read as bytes
-    and hashed as read (a cold run computes it: decoding a megabyte costs more)."""
+def _key_files() -> list[Path]:
+    """What the packaged templates' key is over: the code that validates them, then the
+    templates."""
+    folder = PACKAGE / "data" / "templates"
+    return [*(p for m in _VALIDATION_CODE for p in sorted(PACKAGE.glob(m))),
+            *sorted(e for e in folder.iterdir() if e.name.endswith(".yaml"))]
+
+
+def packaged_key(files: list[Path] | None = None) -> str:
+    """A key over the templates' text and the code that validates them (``files``, when
+    already listed), read as bytes and hashed as read (a cold run computes it: decoding
+    a megabyte costs more)."""
     from nanochat_explain.source.cache import hasher
 
     key = hasher()
-    folder = PACKAGE / "data" / "templates"
-    yaml = sorted((e for e in folder.iterdir() if e.name.endswith(".yaml")),
-                  key=lambda e: e.name)
-    for path in [*(p for m in _VALIDATION_CODE for p in sorted(PACKAGE.glob(m))), *yaml]:
+    for path in files if files is not None else _key_files():
         data = path.read_bytes()
         key.update(b"%s\0%d\0" % (path.relative_to(PACKAGE).as_posix().encode(), len(data)))
         key.update(data)
@@ -69,10 +75,8 @@ def _stamped_key() -> str:
 
     from nanochat_explain.source.cache import _write, default_dir
 
-    folder = PACKAGE / "data" / "templates"
     try:
-        files = [*sorted(e for e in folder.iterdir() if e.name.endswith(".yaml")),
-                 *(p for m in _VALIDATION_CODE for p in sorted(PACKAGE.glob(m)))]
+        files = _key_files()
         stats = [(f.name, f.stat()) for f in files]
     except OSError:
         return packaged_key()
@@ -84,7 +88,7 @@ def _stamped_key() -> str:
             return stored_key
     except Exception:  # absent, truncated, or written by another version: hash again
         pass
-    key = packaged_key()
+    key = packaged_key(files)
     # a file changed within the last seconds may change again without its time moving on
     # (the clock's granularity): only older files are vouched for by their stamp
     if all(st.st_mtime < time.time() - 2 for _, st in stats):
